@@ -1,0 +1,124 @@
+package dev.airouter.testing;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Small real programs for process tests, as command lines ({@code python3 <script> args…}).
+ *
+ * <p>The scripts are copied once per JVM into a private temporary directory; every fixture process
+ * (and every process it forks) carries that directory in its command line, which is how
+ * {@link NoLeftoverProcesses} recognises them.
+ */
+public final class Fixtures {
+    private static final String[] SCRIPTS = {
+        "http_server.py", "crash.py", "ignore_term.py", "fork_tree.py", "flood.py"
+    };
+    private static volatile Path directory;
+
+    private Fixtures() {}
+
+    /** @return the directory holding the fixture scripts (created on first use) */
+    public static Path directory() {
+        Path dir = directory;
+        if (dir == null) {
+            synchronized (Fixtures.class) {
+                dir = directory;
+                if (dir == null) {
+                    directory = dir = extract();
+                }
+            }
+        }
+        return dir;
+    }
+
+    /**
+     * An HTTP server on 127.0.0.1:{@code port} whose {@code GET /health} answers 200
+     * {@code {"status":"ok","service":service}} once {@code delayMillis} have passed.
+     *
+     * @param port the port to listen on
+     * @param delayMillis how long to wait before listening
+     * @param service the service name reported by {@code /health}
+     * @param extraArgs more flags: {@code --ignore-term}, {@code --fork N}, {@code --exit-after-ms N}
+     * @return the command line
+     */
+    public static List<String> httpServer(int port, long delayMillis, String service, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of(
+                "--port", Integer.toString(port), "--delay-ms", Long.toString(delayMillis), "--service", service));
+        args.addAll(List.of(extraArgs));
+        return python("http_server.py", args);
+    }
+
+    /**
+     * Prints {@code lines} lines to stdout, one fatal line to stderr, then exits with {@code exitCode}.
+     *
+     * @param exitCode the exit code
+     * @param lines how many stdout lines to print first
+     * @return the command line
+     */
+    public static List<String> crash(int exitCode, int lines) {
+        return python("crash.py", List.of(Integer.toString(exitCode), Integer.toString(lines)));
+    }
+
+    /** @return a command that ignores SIGTERM, prints {@code ready} and sleeps until killed */
+    public static List<String> ignoreTerm() {
+        return python("ignore_term.py", List.of());
+    }
+
+    /**
+     * A process that forks a chain of {@code depth} descendants that all sleep.
+     *
+     * @param depth levels below the command itself
+     * @param extraArgs {@code --ignore-term}, {@code --hold-stdout} (the top exits, a grandchild
+     *     keeps stdout open)
+     * @return the command line
+     */
+    public static List<String> forkTree(int depth, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of(Integer.toString(depth)));
+        args.addAll(List.of(extraArgs));
+        return python("fork_tree.py", args);
+    }
+
+    /**
+     * Writes {@code lines} lines of {@code width} characters as fast as possible, prints
+     * {@code flood done}, then sleeps.
+     *
+     * @param lines number of lines
+     * @param width characters per line
+     * @return the command line
+     */
+    public static List<String> flood(int lines, int width) {
+        return python("flood.py", List.of(Integer.toString(lines), Integer.toString(width)));
+    }
+
+    private static List<String> python(String script, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add("python3");
+        command.add(directory().resolve(script).toString());
+        command.addAll(args);
+        return List.copyOf(command);
+    }
+
+    private static Path extract() {
+        try {
+            Path dir = Files.createTempDirectory("airouter-fixtures-");
+            for (String script : SCRIPTS) {
+                try (InputStream in = Fixtures.class.getResourceAsStream("fixtures/" + script)) {
+                    if (in == null) {
+                        throw new IllegalStateException("fixture script missing from test-support: " + script);
+                    }
+                    Files.copy(in, dir.resolve(script), StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract fixture scripts", e);
+        }
+    }
+}
