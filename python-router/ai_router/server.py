@@ -1,0 +1,331 @@
+"""HTTP front end: GET /health, GET /agents, POST /route on a ThreadingHTTPServer.
+
+Why responses are built by hand: ``BaseHTTPRequestHandler`` sends the status line + headers and the
+body in separate writes; on a keep-alive connection Nagle's algorithm plus the client's delayed ACK
+then stalls every response by ~40 ms. Each response here is one buffer written once, and TCP_NODELAY
+is set as well. Errors are JSON ``{success:false, error}``; tracebacks only ever go to the log.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import socket
+import socketserver
+import time
+from dataclasses import dataclass
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, Optional, Tuple
+
+from ai_router import __version__
+from ai_router.protocol import MAX_QUERY_CHARS, BadRequest, parse_route_request
+from ai_router.router import Router
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("ai_router.access")
+
+MAX_BODY_BYTES = 1024 * 1024
+SERVICE_NAME = "ai-router"
+_REQUEST_ID = re.compile(r"[^A-Za-z0-9._:/+=@-]")
+_UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Limits of the HTTP layer. ``request_timeout_s`` bounds every socket read, idle or mid-request."""
+
+    request_timeout_s: float = 15.0
+    max_body_bytes: int = MAX_BODY_BYTES
+    max_query_chars: int = MAX_QUERY_CHARS
+
+
+class RouterHTTPServer(ThreadingHTTPServer):
+    """One thread per connection (daemon threads); holds the router and the start time."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 64
+
+    def __init__(self, address: Tuple[str, int], router: Router, config: ServerConfig = ServerConfig()) -> None:
+        self.router = router
+        self.config = config
+        self.started = time.monotonic()
+        super().__init__(address, RouterRequestHandler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), a DNS lookup that can take seconds; skip it.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    @property
+    def port(self) -> int:
+        """The bound port (useful after binding port 0)."""
+        return int(self.server_address[1])
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+
+class RouterRequestHandler(BaseHTTPRequestHandler):
+    """Parses one request at a time on a keep-alive connection and answers in a single write."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = f"ai-router/{__version__}"
+    disable_nagle_algorithm = True
+    server: RouterHTTPServer
+
+    def setup(self) -> None:
+        self.timeout = self.server.config.request_timeout_s
+        super().setup()
+
+    # --- request loop ---------------------------------------------------------------------
+
+    def handle_one_request(self) -> None:
+        self._started = time.perf_counter()
+        self._agent = "-"
+        self._request_id: Optional[str] = None
+        self._responded = False
+        self.command, self.path, self.request_version = "", "", self.default_request_version
+        phase = "idle"
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
+            if len(self.raw_requestline) > 65536:
+                self.close_connection = True
+                self._send_json(414, {"success": False, "error": "request line too long"})
+                return
+            phase = "headers"
+            if not self.parse_request():
+                return  # parse_request already answered through send_error
+            self._request_id = _clean_request_id(self.headers.get("X-Request-Id"))
+            phase = "body"
+            self._dispatch()
+        except socket.timeout:
+            self.close_connection = True
+            if phase == "idle":
+                log.debug("idle connection from %s timed out", self.client_address[0])
+            elif not self._responded:
+                self._try_send(408, {"success": False, "error": f"request not received completely within "
+                                                              f"{self.server.config.request_timeout_s:g} s"})
+        except (ConnectionError, BrokenPipeError):
+            self.close_connection = True
+
+    def _dispatch(self) -> None:
+        path = _path_of(self.path)
+        routes: Dict[str, Dict[str, Any]] = {
+            "/health": {"GET": self._health, "HEAD": self._health},
+            "/agents": {"GET": self._agents, "HEAD": self._agents},
+            "/route": {"POST": self._route},
+        }
+        methods = routes.get(path)
+        if methods is None:
+            self._discard_body()
+            self._send_json(404, {"success": False, "error": f"no such path: {_printable(path)}; "
+                                                            "try GET /health or POST /route"})
+            return
+        action = methods.get(self.command)
+        if action is None:
+            allowed = ", ".join(methods)
+            self._discard_body()
+            self._send_json(405, {"success": False, "error": f"method {_printable(self.command)} not allowed "
+                                                            f"on {path}; use {allowed}"},
+                            {"Allow": allowed})
+            return
+        if self.command != "POST":
+            self._discard_body()
+        try:
+            action()
+        except (socket.timeout, ConnectionError):
+            raise
+        except Exception:
+            log.exception("internal error while handling %s %s", self.command, path)
+            if not self._responded:
+                self.close_connection = True
+                self._send_json(500, {"success": False, "error": "internal error (see the router log)"})
+
+    # Every method goes through _dispatch, so unknown paths are 404 and known ones 405.
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
+
+    def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
+        """JSON replacement for the HTML error page; used by parse_request for malformed requests."""
+        self.close_connection = True
+        phrase = message or _phrase(code)
+        self._send_json(code, {"success": False, "error": phrase})
+
+    def handle_expect_100(self) -> bool:
+        # Decide after checking Content-Length (see _read_body), so an oversized body is refused unsent.
+        return True
+
+    # --- endpoints ------------------------------------------------------------------------
+
+    def _health(self) -> None:
+        router = self.server.router
+        self._send_json(200, {
+            "status": "ok",
+            "service": SERVICE_NAME,
+            "model": router.model,
+            "agents": len(router.catalogue.agents),
+            "uptime_s": round(time.monotonic() - self.server.started, 3),
+            "version": __version__,
+        })
+
+    def _agents(self) -> None:
+        catalogue = self.server.router.catalogue
+        self._send_json(200, {
+            "success": True,
+            "fallback_agent": catalogue.fallback_agent,
+            "confidence_threshold": catalogue.confidence_threshold,
+            "agents": [{"name": a.name, "description": a.description, "handler": a.handler}
+                       for a in catalogue.agents],
+        })
+
+    def _route(self) -> None:
+        body = self._read_body()
+        if body is None:
+            return
+        try:
+            try:
+                text = body.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise BadRequest(f"request body is not valid UTF-8 (byte {e.start})") from None
+            try:
+                data = json.loads(text)
+            except ValueError as e:
+                raise BadRequest(f"malformed JSON: {e}") from None
+            except RecursionError:
+                raise BadRequest("malformed JSON: nested too deeply") from None
+            request = parse_route_request(data, self.server.config.max_query_chars)
+            result = self.server.router.route(request)
+        except BadRequest as e:
+            self._send_json(e.status, {"success": False, "error": str(e), **e.extra})
+            return
+        self._agent = result.agent
+        self._send_json(200, result.to_json())
+
+    # --- body handling --------------------------------------------------------------------
+
+    def _read_body(self) -> Optional[bytes]:
+        """The request body, or None after answering 411/413/400 (and closing) or if the peer left."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            self._send_json(411, {"success": False, "error": "chunked requests are not supported; "
+                                                            "send a Content-Length header"})
+            return None
+        length = self._content_length()
+        if length is None:
+            return None
+        if length > self.server.config.max_body_bytes:
+            self.close_connection = True
+            self._send_json(413, {"success": False, "error": f"request body of {length} bytes is over the "
+                                                            f"{self.server.config.max_body_bytes}-byte limit"})
+            return None
+        if self.headers.get("Expect", "").lower() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        body = self.rfile.read(length)
+        if len(body) < length:
+            self.close_connection = True
+            self._responded = True  # the peer went away mid-body; there is nobody to answer
+            return None
+        return body
+
+    def _content_length(self) -> Optional[int]:
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            self.close_connection = True
+            self._send_json(411, {"success": False, "error": "Content-Length header required"})
+            return None
+        if not re.fullmatch(r"\s*\d{1,18}\s*", raw):
+            self.close_connection = True
+            self._send_json(400, {"success": False, "error": f"invalid Content-Length: {_printable(raw)}"})
+            return None
+        return int(raw)
+
+    def _discard_body(self) -> None:
+        """Skip a body we will not use, or close the connection when its size is unknown or large."""
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            return
+        raw = self.headers.get("Content-Length")
+        if raw is None:
+            return
+        if re.fullmatch(r"\s*\d{1,18}\s*", raw) and int(raw) <= 64 * 1024:
+            self.rfile.read(int(raw))
+        else:
+            self.close_connection = True
+
+    # --- response writing -----------------------------------------------------------------
+
+    def _send_json(self, status: int, payload: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> None:
+        try:
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates from \ud800-style escapes: fall back to ASCII escapes
+            body = json.dumps(payload).encode("ascii")
+        lines = [
+            f"HTTP/1.1 {status} {_phrase(status)}",
+            f"Server: {self.server_version}",
+            f"Date: {formatdate(usegmt=True)}",
+            "Content-Type: application/json; charset=utf-8",
+            f"Content-Length: {len(body)}",
+            "Cache-Control: no-store",
+            f"Connection: {'close' if self.close_connection else 'keep-alive'}",
+        ]
+        if self._request_id:
+            lines.append(f"X-Request-Id: {self._request_id}")
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}")
+        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        self._responded = True
+        self.wfile.write(head if self.command == "HEAD" else head + body)
+        self._log_access(status)
+
+    def _try_send(self, status: int, payload: Dict[str, Any]) -> None:
+        try:
+            self._send_json(status, payload)
+        except OSError:
+            pass
+
+    def _log_access(self, status: int) -> None:
+        access_log.info("%s %s %d %.1f ms agent=%s id=%s", _printable(self.command or "-"),
+                        _printable(_path_of(self.path or "") or "-"), status,
+                        (time.perf_counter() - self._started) * 1000.0, self._agent, self._request_id or "-")
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.debug("%s - " + format, self.client_address[0], *args)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Unknown"
+
+
+def _clean_request_id(raw: Optional[str]) -> Optional[str]:
+    """Keep a client's X-Request-Id if it is a sane token (≤ 128 safe characters), else drop it."""
+    if raw is None:
+        return None
+    value = raw.strip()
+    if not value or len(value) > 128 or _REQUEST_ID.search(value):
+        return None
+    return value
+
+
+def _path_of(target: str) -> str:
+    return target.split("?", 1)[0].split("#", 1)[0]
+
+
+def _printable(text: str) -> str:
+    return _UNPRINTABLE.sub("?", text)[:200]
+
+
+def create_server(router: Router, host: str = "127.0.0.1", port: int = 0,
+                  config: ServerConfig = ServerConfig()) -> RouterHTTPServer:
+    """Bind (but do not start) a server; call ``serve_forever`` on it. Raises OSError if the port is busy."""
+    return RouterHTTPServer((host, port), router, config)
