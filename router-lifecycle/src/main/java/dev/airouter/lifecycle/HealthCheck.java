@@ -1,0 +1,127 @@
+package dev.airouter.lifecycle;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+import okhttp3.HttpUrl;
+
+/**
+ * An HTTP health check: {@code GET url} answers 2xx and, optionally, a body that passes a check.
+ *
+ * <p>It decides adoption (a healthy, expected service found on the port is adopted instead of
+ * spawned), is the default readiness check, and is what the liveness probe calls. Immutable;
+ * {@code expecting…} and {@code withTimeout} return modified copies.
+ *
+ * <pre>{@code
+ * HealthCheck.http("http://127.0.0.1:8888/health").expectingJsonField("service", "ai-router")
+ * }</pre>
+ */
+public final class HealthCheck {
+    private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
+
+    private final HttpUrl url;
+    private final Predicate<String> bodyCheck;
+    private final String expectation;
+    private final Duration timeout;
+
+    private HealthCheck(HttpUrl url, Predicate<String> bodyCheck, String expectation, Duration timeout) {
+        this.url = url;
+        this.bodyCheck = bodyCheck;
+        this.expectation = expectation;
+        this.timeout = timeout;
+    }
+
+    /**
+     * A check that passes on any 2xx answer from {@code url}.
+     *
+     * @param url an absolute {@code http://} or {@code https://} URL, e.g. {@code http://127.0.0.1:8888/health}
+     * @return the check
+     * @throws IllegalArgumentException if the URL is malformed or not HTTP(S)
+     */
+    public static HealthCheck http(String url) {
+        Objects.requireNonNull(url, "url");
+        HttpUrl parsed = HttpUrl.parse(url.trim());
+        if (parsed == null) {
+            throw new IllegalArgumentException("healthCheck: '" + url
+                    + "' is not an absolute http(s) URL; expected e.g. http://127.0.0.1:8888/health");
+        }
+        return new HealthCheck(parsed, body -> true, "any 2xx response", DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Also requires the response body to pass {@code check}.
+     *
+     * @param check the body check
+     * @param description what the check expects, used in error messages
+     * @return a new check
+     */
+    public HealthCheck expectingBody(Predicate<String> check, String description) {
+        Objects.requireNonNull(check, "check");
+        Objects.requireNonNull(description, "description");
+        return new HealthCheck(url, bodyCheck.and(check), expectation + " with " + description, timeout);
+    }
+
+    /**
+     * Also requires a top-level JSON string field with the given value, e.g. {@code "service":"ai-router"}.
+     *
+     * @param field the field name
+     * @param value the expected value
+     * @return a new check
+     */
+    public HealthCheck expectingJsonField(String field, String value) {
+        Pattern pattern = Pattern.compile(
+                "\"" + Pattern.quote(field) + "\"\\s*:\\s*\"" + Pattern.quote(value) + "\"");
+        return expectingBody(body -> pattern.matcher(body).find(), "\"" + field + "\": \"" + value + "\"");
+    }
+
+    /**
+     * Sets how long one check may take (connect + response); default 2 s.
+     *
+     * @param timeout a positive duration
+     * @return a new check
+     * @throws IllegalArgumentException if not positive
+     */
+    public HealthCheck withTimeout(Duration timeout) {
+        return new HealthCheck(url, bodyCheck, expectation, Durations.positive("healthCheck timeout", timeout));
+    }
+
+    /** @return the URL that is checked */
+    public URI url() {
+        return url.uri();
+    }
+
+    /** @return the port of the URL (explicit or the scheme's default) */
+    public int port() {
+        return url.port();
+    }
+
+    /** @return the host of the URL */
+    public String host() {
+        return url.host();
+    }
+
+    /** @return how long one check may take */
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** @return a description of what a passing answer looks like */
+    public String expectation() {
+        return expectation;
+    }
+
+    HttpUrl httpUrl() {
+        return url;
+    }
+
+    boolean acceptsBody(String body) {
+        return bodyCheck.test(body);
+    }
+
+    @Override
+    public String toString() {
+        return "GET " + url + " expecting " + expectation;
+    }
+}

@@ -1,0 +1,705 @@
+package dev.airouter.lifecycle;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Supervises one external process: adopt it if it is already healthy, otherwise spawn it, wait
+ * for readiness, log its output, restart it when it crashes, and stop its whole process tree.
+ *
+ * <pre>{@code
+ * ProcessConfig config = ProcessConfig.builder("ai-router")
+ *         .command("python3", "-m", "ai_router", "--port", "8888")
+ *         .workingDirectory(Path.of("python-router"))
+ *         .healthCheck(HealthCheck.http("http://127.0.0.1:8888/health")
+ *                 .expectingJsonField("service", "ai-router"))
+ *         .restartPolicy(RestartPolicy.onFailure())
+ *         .build();
+ * try (ManagedProcess router = ManagedProcess.create(config)) {
+ *     ProcessStatus status = router.ensureRunning();   // adopted or spawned, and ready
+ *     System.out.println(status.state() + " pid " + status.pid());
+ * }                                                    // close() stops the whole tree
+ * }</pre>
+ *
+ * <h2>Guarantees</h2>
+ * <ul>
+ *   <li>{@link #ensureRunning()} checks health first. Healthy and the expected service: adopted
+ *       (not owned; {@link #stop()} leaves it running unless {@code stopAdopted}). Port taken by
+ *       anything else: {@link PortInUseException} naming the port and holder; nothing is spawned.
+ *   <li>A process that exits before it is ready fails the start at once with
+ *       {@link ProcessExitedException} (exit code + last output lines), not at the timeout.
+ *   <li>{@link #stop()} sends SIGTERM to the whole tree (descendants and the process group, taken
+ *       before signalling), waits the grace period, SIGKILLs what is left, and returns only when
+ *       everything is gone (zombies count as gone). Idempotent, thread-safe, shutdown-hook safe.
+ *   <li>No orphans after the JVM dies, even by SIGKILL: a lifeline watcher beside each child takes
+ *       its process group down within ~1 s of the JVM's death (see the README, "No orphans").
+ *       Requires {@code sh} and {@code setsid} (Linux; macOS lacks {@code setsid}, so there only
+ *       normal stops and shutdown hooks clean up; Windows is best effort).
+ *   <li>With a {@link RestartPolicy}, a process that exits after it was ready is restarted with
+ *       backoff, its port re-checked first; too many restarts, or a port taken meanwhile, end in
+ *       {@link ProcessState#FAILED} with one log line.
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * Each instance owns a few daemon threads (probes, supervision, event delivery, output readers),
+ * named {@code airouter-<name>-…}; {@link #close()} ends them. Listener events arrive in order on
+ * the event thread. All public methods are thread-safe.
+ */
+public final class ManagedProcess implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ManagedProcess.class);
+
+    private final ProcessConfig config;
+    private final Clock clock = Clock.systemUTC();
+    private final RotatingLog log;
+    private final OkHttpClient ownedClient;
+    private final HealthProber prober;
+    private final ThreadFactory threads;
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService supervisor;
+    private final ExecutorService events;
+    private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
+    private final Object startLock = new Object();
+    private final Object stopLock = new Object();
+    private final Object lock = new Object();
+
+    // guarded by lock
+    private ProcessState state = ProcessState.STOPPED;
+    private Child child;
+    private long adoptedPid = -1;
+    private boolean owned;
+    private Instant startedAt;
+    private int restarts;
+    private Integer lastExitCode;
+    private Instant nextRestartAt;
+    private final Deque<Long> restartTimes = new ArrayDeque<>();
+    private boolean stopRequested;
+    private boolean oneShot;
+    private boolean closed;
+    private ScheduledFuture<?> livenessTask;
+    private ScheduledFuture<?> restartTask;
+    private Thread shutdownHook;
+
+    private ManagedProcess(ProcessConfig config) {
+        this.config = config;
+        this.log = new RotatingLog(config.logFile(), config.logMaxBytes(), config.logBackups());
+        this.ownedClient = config.httpClient().isPresent() ? null : HealthProber.defaultClient();
+        this.prober = config.healthCheck()
+                .map(h -> new HealthProber(h, config.httpClient().orElse(ownedClient)))
+                .orElse(null);
+        AtomicInteger count = new AtomicInteger();
+        this.threads = r -> {
+            Thread t = new Thread(r, "airouter-" + config.name() + "-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+        ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(2, named("probe"));
+        pool.setRemoveOnCancelPolicy(true);
+        this.scheduler = pool;
+        this.supervisor = Executors.newSingleThreadExecutor(named("supervisor"));
+        this.events = Executors.newSingleThreadExecutor(named("events"));
+    }
+
+    /**
+     * Creates a supervisor for {@code config}. Nothing starts until {@link #ensureRunning()} or
+     * {@link #runToCompletion(Duration)}.
+     *
+     * @param config the configuration
+     * @return the new, stopped, managed process
+     */
+    public static ManagedProcess create(ProcessConfig config) {
+        return new ManagedProcess(Objects.requireNonNull(config, "config"));
+    }
+
+    /** @return the configuration */
+    public ProcessConfig config() {
+        return config;
+    }
+
+    /**
+     * Adds a listener for state transitions.
+     *
+     * @param listener called on the event thread for every later transition
+     */
+    public void addListener(ProcessListener listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /**
+     * Makes sure the process is up: adopts a healthy expected service already on the port, or
+     * spawns the command and waits until it is ready. Returns at once when already up.
+     *
+     * @return the status once up ({@link ProcessState#RUNNING} or {@link ProcessState#ADOPTED})
+     * @throws PortInUseException if the port is held by something else (nothing is spawned)
+     * @throws ProcessExitedException if the process exited before it was ready
+     * @throws StartupTimeoutException if it was not ready within the startup timeout (it is stopped)
+     * @throws LifecycleException if it cannot be launched, or {@link #stop()} interrupted the start
+     * @throws InterruptedException if the calling thread is interrupted (the process is stopped)
+     */
+    public ProcessStatus ensureRunning() throws InterruptedException {
+        synchronized (startLock) {
+            synchronized (lock) {
+                if (closed) {
+                    throw new LifecycleException("'" + config.name() + "' is closed; create a new ManagedProcess");
+                }
+                if (state == ProcessState.RUNNING || state == ProcessState.ADOPTED
+                        || state == ProcessState.RESTARTING) {
+                    return snapshot();
+                }
+                stopRequested = false;
+                restarts = 0;
+                restartTimes.clear();
+            }
+            if (prober != null) {
+                HealthProber.Result health = prober.probe();
+                int port = config.healthCheck().get().port();
+                if (health.healthy()) {
+                    if (config.allowAdoption()) {
+                        adopt(health);
+                        return snapshot();
+                    }
+                    throw portInUse(port, "answers " + config.healthCheck().get().url() + " healthily but adoption"
+                            + " is disabled (allowAdoption(false))");
+                }
+                if (health.outcome() == HealthProber.Outcome.UNEXPECTED) {
+                    throw portInUse(port, "answers GET " + config.healthCheck().get().url() + " with "
+                            + health.detail() + ", which is not the expected service ("
+                            + config.healthCheck().get().expectation() + ")");
+                }
+            }
+            checkPortFree("was not reachable as the expected service");
+            try {
+                spawnAndAwait(ProcessState.STARTING, "ensureRunning");
+            } catch (LifecycleException e) {
+                fail(e.getMessage());
+                throw e;
+            }
+            return snapshot();
+        }
+    }
+
+    /**
+     * Runs the command to completion (a step such as {@code npm ci}): no adoption, no readiness,
+     * no restarts; output goes to the log as usual, and the lifeline covers it.
+     *
+     * @param timeout how long it may run; then its tree is stopped
+     * @return its exit code
+     * @throws LifecycleException if it cannot be launched or runs past {@code timeout}
+     * @throws InterruptedException if interrupted (the process tree is stopped first)
+     */
+    public int runToCompletion(Duration timeout) throws InterruptedException {
+        Durations.positive("runToCompletion timeout", timeout);
+        synchronized (startLock) {
+            synchronized (lock) {
+                if (closed) {
+                    throw new LifecycleException("'" + config.name() + "' is closed; create a new ManagedProcess");
+                }
+                stopRequested = false;
+                oneShot = true;
+            }
+            Child c;
+            try {
+                c = spawn(ProcessState.STARTING, "runToCompletion");
+            } finally {
+                synchronized (lock) {
+                    oneShot = false;
+                }
+            }
+            transition(ProcessState.RUNNING, "running to completion");
+            try {
+                int code = c.exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+                synchronized (lock) {
+                    lastExitCode = code;
+                }
+                cleanUpAfterExit(c);
+                synchronized (lock) {
+                    if (child == c) {
+                        child = null;
+                        transition(code == 0 ? ProcessState.STOPPED : ProcessState.FAILED,
+                                "completed with exit code " + code);
+                    }
+                }
+                return code;
+            } catch (TimeoutException e) {
+                stop();
+                throw new LifecycleException("'" + config.name() + "' (" + String.join(" ", config.command())
+                        + ") did not finish within " + timeout.toMillis() + " ms and was stopped. Last output:"
+                        + Readiness.lines(c));
+            } catch (ExecutionException e) {
+                throw new LifecycleException("'" + config.name() + "' failed: " + e.getCause().getMessage(), e.getCause());
+            } catch (InterruptedException e) {
+                stop();
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Stops the process tree within the default budget (grace period + 5 s).
+     *
+     * @return the status afterwards
+     * @see #stop(Duration)
+     */
+    public ProcessStatus stop() {
+        return stop(config.stopGracePeriod().plusSeconds(5));
+    }
+
+    /**
+     * Stops the process: SIGTERM to the whole tree, up to the grace period (capped by {@code budget})
+     * for it to exit, SIGKILL for what is left, and returns when every process is gone or the budget
+     * is spent. An adopted process is only released unless {@code stopAdopted} is set. Idempotent;
+     * concurrent calls all return after the stop completes; safe from a shutdown hook. An interrupt
+     * does not cut the stop short; the flag is restored on return.
+     *
+     * @param budget the most this call may take
+     * @return the status afterwards
+     */
+    public ProcessStatus stop(Duration budget) {
+        Durations.positive("stop budget", budget);
+        long deadline = System.nanoTime() + budget.toNanos();
+        boolean interrupted = Thread.interrupted();
+        try {
+            synchronized (stopLock) {
+                Child c;
+                long adopted;
+                synchronized (lock) {
+                    stopRequested = true;
+                    cancelTimers();
+                    c = child;
+                    adopted = adoptedPid;
+                    if (state == ProcessState.ADOPTED && !config.stopAdopted()) {
+                        transition(ProcessState.STOPPED, "released adopted process (left running)");
+                        return snapshot();
+                    }
+                    if (c == null && state != ProcessState.ADOPTED) {
+                        if (state != ProcessState.STOPPED && state != ProcessState.FAILED) {
+                            transition(ProcessState.STOPPED, "stop requested");
+                        }
+                        return snapshot();
+                    }
+                    transition(ProcessState.STOPPING, "stop requested");
+                }
+                long begin = System.nanoTime();
+                boolean gone;
+                if (c != null) {
+                    Set<Long> watchers = ProcessTree.watchers(c.pid);
+                    gone = ProcessTree.terminate(c.pid, c.pgid, config.stopGracePeriod(), deadline);
+                    c.closeLifeline();
+                    ProcessTree.awaitGone(watchers, -1, Math.min(deadline, System.nanoTime() + 2_000_000_000L));
+                } else {
+                    gone = adopted <= 0 || ProcessTree.terminate(adopted, -1, config.stopGracePeriod(), deadline);
+                }
+                long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
+                synchronized (lock) {
+                    if (c != null) {
+                        c.exit.getNow(null);
+                        if (c.exit.isDone() && !c.exit.isCompletedExceptionally()) {
+                            lastExitCode = c.exit.join();
+                        }
+                    }
+                    child = null;
+                    adoptedPid = -1;
+                    if (gone) {
+                        transition(ProcessState.STOPPED, "stopped in " + millis + " ms");
+                    } else {
+                        LOG.error("'{}': processes still alive after the stop budget of {} ms", config.name(),
+                                budget.toMillis());
+                        transition(ProcessState.FAILED, "processes still alive after the stop budget of "
+                                + budget.toMillis() + " ms");
+                    }
+                    return snapshot();
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** @return the current status */
+    public ProcessStatus status() {
+        synchronized (lock) {
+            return snapshot();
+        }
+    }
+
+    /**
+     * Stops the process (see {@link #stop()}), removes the shutdown hook and ends this instance's
+     * threads. Idempotent; safe from any thread and from a shutdown hook.
+     */
+    @Override
+    public void close() {
+        stop();
+        Thread hook;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            hook = shutdownHook;
+            shutdownHook = null;
+        }
+        if (hook != null && hook != Thread.currentThread()) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // the JVM is shutting down already
+            }
+        }
+        scheduler.shutdownNow();
+        supervisor.shutdownNow();
+        events.shutdown();
+        log.close();
+        if (ownedClient != null) {
+            ownedClient.connectionPool().evictAll();
+            ownedClient.dispatcher().executorService().shutdown();
+        }
+    }
+
+    // ---- starting -------------------------------------------------------------------------
+
+    private void adopt(HealthProber.Result health) {
+        OptionalLong pid = Ports.holderPid(config.healthCheck().get().port());
+        synchronized (lock) {
+            owned = false;
+            child = null;
+            adoptedPid = pid.orElse(-1);
+            startedAt = clock.instant();
+            transition(ProcessState.ADOPTED, "adopted the healthy service at " + config.healthCheck().get().url()
+                    + " (" + health.detail() + (pid.isPresent() ? ", pid " + pid.getAsLong() : "") + ")");
+        }
+    }
+
+    private void checkPortFree(String why) {
+        Optional<Integer> port = config.port();
+        if (port.isPresent()) {
+            String host = config.healthCheck().map(HealthCheck::host).orElse("127.0.0.1");
+            if (Ports.isAccepting(host, port.get(), Duration.ofMillis(500))) {
+                throw portInUse(port.get(), "accepts connections but " + why);
+            }
+        }
+    }
+
+    private PortInUseException portInUse(int port, String what) {
+        OptionalLong pid = Ports.holderPid(port);
+        Optional<String> command = pid.isPresent() ? ProcessTree.commandLine(pid.getAsLong()) : Optional.empty();
+        return new PortInUseException("cannot start '" + config.name() + "': port " + port + " is in use — it "
+                + what + "; " + Ports.describeHolder(port) + ". Stop that process or configure another port;"
+                + " nothing was spawned.", port, pid, command);
+    }
+
+    private Child spawn(ProcessState waiting, String cause) throws InterruptedException {
+        synchronized (lock) {
+            if (state != waiting) {
+                transition(waiting, cause);
+            }
+        }
+        Child c = Child.spawn(config, log, threads, clock.instant());
+        synchronized (lock) {
+            if (stopRequested) {
+                // stop() ran while we were launching: it could not see this child, so end it here
+                supervisor.execute(() -> stopChild(c, false));
+                throw new LifecycleException("'" + config.name() + "' start was interrupted by stop()");
+            }
+            child = c;
+            owned = true;
+            adoptedPid = -1;
+            startedAt = c.startedAt;
+            installShutdownHook();
+        }
+        c.oneShot = oneShotNow();
+        c.exit.whenComplete((code, error) -> onExit(c, code == null ? -1 : code));
+        LOG.info("'{}' spawned pid {}: {}", config.name(), c.pid, String.join(" ", config.command()));
+        return c;
+    }
+
+    private void spawnAndAwait(ProcessState waiting, String cause) throws InterruptedException {
+        Child c = spawn(waiting, cause);
+        CompletableFuture<Void> ready = Readiness.await(config, c, prober, scheduler);
+        try {
+            ready.get();
+        } catch (InterruptedException e) {
+            ready.cancel(false);
+            stopChild(c, false);
+            throw e;
+        } catch (ExecutionException | CancellationException e) {
+            Throwable cause2 = e instanceof ExecutionException ? e.getCause() : e;
+            boolean stopped;
+            synchronized (lock) {
+                stopped = stopRequested;
+            }
+            if (stopped) {
+                throw new LifecycleException("'" + config.name() + "' start was interrupted by stop()", cause2);
+            }
+            stopChild(c, cause2 instanceof ProcessExitedException);
+            if (cause2 instanceof LifecycleException) {
+                throw (LifecycleException) cause2;
+            }
+            throw new LifecycleException("'" + config.name() + "' readiness failed: " + cause2, cause2);
+        }
+        long millis = Duration.between(c.startedAt, clock.instant()).toMillis();
+        synchronized (lock) {
+            if (child != c || stopRequested) {
+                throw new LifecycleException("'" + config.name() + "' start was interrupted by stop()");
+            }
+            transition(ProcessState.RUNNING, "ready after " + millis + " ms (pid " + c.pid + ")");
+            scheduleLiveness(c);
+        }
+    }
+
+    /** Ends a child that failed to start (or its leftovers) without going through stop()'s states. */
+    private boolean oneShotNow() {
+        synchronized (lock) {
+            return oneShot;
+        }
+    }
+
+    private void stopChild(Child c, boolean alreadyExited) {
+        long deadline = System.nanoTime() + config.stopGracePeriod().plusSeconds(5).toNanos();
+        if (alreadyExited) {
+            ProcessTree.kill(ProcessTree.groupMembers(c.pgid), c.pgid, deadline);
+        } else {
+            ProcessTree.terminate(c.pid, c.pgid, config.stopGracePeriod(), deadline);
+        }
+        c.closeLifeline();
+        synchronized (lock) {
+            if (child == c) {
+                child = null;
+            }
+        }
+    }
+
+    private void fail(String cause) {
+        synchronized (lock) {
+            if (state != ProcessState.STOPPED && !stopRequested) {
+                transition(ProcessState.FAILED, cause);
+            }
+        }
+    }
+
+    // ---- supervision ----------------------------------------------------------------------
+
+    private void onExit(Child c, int code) {
+        synchronized (lock) {
+            if (child != c) {
+                return;
+            }
+            lastExitCode = code;
+            if (stopRequested || state != ProcessState.RUNNING || c.oneShot) {
+                return; // stop(), the readiness wait or runToCompletion reports it
+            }
+            cancelTimers();
+            String cause = (c.killedByLiveness ? "killed after failing its liveness probe, " : "")
+                    + "exited with code " + code;
+            if (config.restartPolicy().restarts(code, c.killedByLiveness)) {
+                scheduleRestart(cause);
+            } else {
+                child = null;
+                supervisor.execute(() -> cleanUpAfterExit(c));
+                transition(code == 0 ? ProcessState.STOPPED : ProcessState.FAILED, cause);
+            }
+        }
+    }
+
+    private void cleanUpAfterExit(Child c) {
+        c.closeLifeline();
+        ProcessTree.kill(ProcessTree.groupMembers(c.pgid), c.pgid,
+                System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
+    }
+
+    /** Called with the lock held. */
+    private void scheduleRestart(String cause) {
+        RestartPolicy policy = config.restartPolicy();
+        long now = System.nanoTime();
+        while (!restartTimes.isEmpty() && now - restartTimes.peekFirst() > policy.window().toNanos()) {
+            restartTimes.removeFirst();
+        }
+        Child old = child;
+        if (restartTimes.size() >= policy.maxRestarts()) {
+            child = null;
+            if (old != null) {
+                supervisor.execute(() -> cleanUpAfterExit(old));
+            }
+            String message = "gave up after " + restartTimes.size() + " restarts within " + policy.window().toSeconds()
+                    + " s; last: " + cause;
+            LOG.error("'{}' FAILED: {}; log: {}", config.name(), message, config.logFile());
+            transition(ProcessState.FAILED, message);
+            return;
+        }
+        Duration delay = policy.backoff(restartTimes.size() + 1);
+        nextRestartAt = clock.instant().plus(delay);
+        transition(ProcessState.RESTARTING, cause + "; restart " + (restartTimes.size() + 1) + " in "
+                + delay.toMillis() + " ms");
+        restartTask = scheduler.schedule(() -> supervisor.execute(() -> restart(old)),
+                delay.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void restart(Child old) {
+        synchronized (lock) {
+            if (stopRequested || state != ProcessState.RESTARTING) {
+                return;
+            }
+            restartTimes.addLast(System.nanoTime());
+            restarts++;
+            nextRestartAt = null;
+        }
+        if (old != null) {
+            cleanUpAfterExit(old); // leftovers of the crashed tree must not hold the port
+        }
+        try {
+            checkPortFree("is no longer ours");
+        } catch (PortInUseException e) {
+            synchronized (lock) {
+                child = null;
+                if (!stopRequested) {
+                    LOG.error("'{}' FAILED: {}", config.name(), e.getMessage());
+                    transition(ProcessState.FAILED, e.getMessage());
+                }
+            }
+            return;
+        }
+        try {
+            spawnAndAwait(ProcessState.RESTARTING, "restart");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (LifecycleException e) {
+            synchronized (lock) {
+                if (!stopRequested && state == ProcessState.RESTARTING) {
+                    scheduleRestart("restart failed: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void scheduleLiveness(Child c) {
+        Optional<LivenessProbe> probe = config.livenessProbe();
+        if (probe.isEmpty() || prober == null) {
+            return;
+        }
+        Duration interval = probe.get().interval();
+        AtomicInteger failures = new AtomicInteger();
+        livenessTask = scheduler.scheduleWithFixedDelay(() -> {
+            synchronized (lock) {
+                if (child != c || state != ProcessState.RUNNING) {
+                    return;
+                }
+            }
+            HealthProber.Result result = prober.probe(interval);
+            if (result.healthy()) {
+                failures.set(0);
+                return;
+            }
+            int n = failures.incrementAndGet();
+            if (n >= probe.get().failureThreshold()) {
+                LOG.warn("'{}' (pid {}) failed {} health checks in a row (last: {}); killing it for a restart",
+                        config.name(), c.pid, n, result.detail());
+                c.killedByLiveness = true;
+                failures.set(0);
+                supervisor.execute(() -> ProcessTree.kill(ProcessTree.snapshot(c.pid, c.pgid), c.pgid,
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(5)));
+            }
+        }, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelTimers() {
+        if (livenessTask != null) {
+            livenessTask.cancel(false);
+            livenessTask = null;
+        }
+        if (restartTask != null) {
+            restartTask.cancel(false);
+            restartTask = null;
+        }
+        nextRestartAt = null;
+    }
+
+    private void installShutdownHook() {
+        if (!config.shutdownHook() || shutdownHook != null || closed) {
+            return;
+        }
+        Thread hook = new Thread(this::stop, "airouter-" + config.name() + "-shutdown");
+        try {
+            Runtime.getRuntime().addShutdownHook(hook);
+            shutdownHook = hook;
+        } catch (IllegalStateException e) {
+            // already shutting down; the caller's stop() is the only cleanup left
+        }
+    }
+
+    // ---- state ----------------------------------------------------------------------------
+
+    /** Called with the lock held. */
+    private void transition(ProcessState next, String cause) {
+        ProcessState previous = state;
+        state = next;
+        ProcessEvent event = new ProcessEvent(config.name(), previous, next, cause, clock.instant(), snapshot());
+        if (next == ProcessState.FAILED) {
+            LOG.warn("'{}' {} -> {}: {}", config.name(), previous, next, cause);
+        } else {
+            LOG.info("'{}' {} -> {}: {}", config.name(), previous, next, cause);
+        }
+        if (!events.isShutdown()) {
+            events.execute(() -> deliver(event));
+        }
+    }
+
+    private void deliver(ProcessEvent event) {
+        for (ProcessListener listener : listeners) {
+            try {
+                listener.onEvent(event);
+            } catch (RuntimeException e) {
+                LOG.warn("listener {} threw on {}; ignored", listener, event.state(), e);
+            }
+        }
+    }
+
+    /** Called with the lock held. */
+    private ProcessStatus snapshot() {
+        OptionalLong pid = child != null ? OptionalLong.of(child.pid)
+                : adoptedPid > 0 && state == ProcessState.ADOPTED ? OptionalLong.of(adoptedPid) : OptionalLong.empty();
+        boolean up = state == ProcessState.RUNNING || state == ProcessState.ADOPTED || state == ProcessState.STARTING;
+        Instant now = clock.instant();
+        return new ProcessStatus(config.name(), state, pid, owned && child != null,
+                up ? Optional.ofNullable(startedAt) : Optional.empty(),
+                up && startedAt != null ? Optional.of(Duration.between(startedAt, now)) : Optional.empty(),
+                restarts,
+                lastExitCode == null ? OptionalInt.empty() : OptionalInt.of(lastExitCode),
+                Optional.ofNullable(nextRestartAt),
+                config.healthCheck().map(HealthCheck::url).map(URI::normalize),
+                config.logFile());
+    }
+
+    private ThreadFactory named(String role) {
+        return r -> {
+            Thread t = new Thread(r, "airouter-" + config.name() + "-" + role);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

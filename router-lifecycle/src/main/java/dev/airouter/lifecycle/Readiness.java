@@ -1,0 +1,132 @@
+package dev.airouter.lifecycle;
+
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Waits until a spawned child passes every readiness check, using a Resilience4j Retry whose
+ * interval follows the age of the start-up rather than the attempt number: 5 ms growing ×1.5 to
+ * 25 ms during the first 10 s (a refused loopback connect costs microseconds, so probing often
+ * while a start is young is cheap and makes readiness visible within ~20 ms), then growing to 250
+ * ms. The wait ends early, with the exit code and last output lines, the moment the child exits —
+ * the child's exit future completes the result directly, so no probe interval delays it.
+ */
+final class Readiness {
+    static final Duration YOUNG = Duration.ofSeconds(10);
+    private static final long FIRST_MILLIS = 5;
+    private static final long YOUNG_MAX_MILLIS = 25;
+    private static final long MAX_MILLIS = 250;
+
+    /** Thrown inside the retry to end it without another attempt. */
+    private static final class Abort extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Abort() {
+            super(null, null, false, false);
+        }
+    }
+
+    private Readiness() {}
+
+    /**
+     * @return a future that completes when ready, or exceptionally with {@link ProcessExitedException}
+     *     or {@link StartupTimeoutException}; cancelling it stops the probing
+     */
+    static CompletableFuture<Void> await(ProcessConfig config, Child child, HealthProber prober,
+            ScheduledExecutorService scheduler) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        long start = System.nanoTime();
+        Duration timeout = config.startupTimeout();
+        List<ReadinessCheck> checks = config.readiness();
+
+        child.exit.whenComplete((code, error) -> {
+            if (!result.isDone()) {
+                int exitCode = code != null ? code : -1;
+                result.completeExceptionally(exited(config, child, exitCode, System.nanoTime() - start));
+            }
+        });
+        ScheduledFuture<?> timer = scheduler.schedule(() -> {
+            result.completeExceptionally(new StartupTimeoutException("'" + config.name() + "' (pid " + child.pid
+                    + ") was not ready within the startup timeout of " + timeout.toMillis() + " ms; waited for "
+                    + checks + "; it has been stopped. Last output:" + lines(child), timeout));
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
+        result.whenComplete((v, e) -> timer.cancel(false));
+
+        RetryConfig retryConfig = RetryConfig.<Boolean>custom()
+                .maxAttempts(Integer.MAX_VALUE)
+                .intervalFunction((IntervalFunction) attempt -> interval(System.nanoTime() - start))
+                .retryOnResult(ready -> !ready)
+                .retryOnException(e -> !(e instanceof Abort))
+                .failAfterMaxAttempts(false)
+                .build();
+        Retry retry = Retry.of(config.name() + "-readiness", retryConfig);
+        retry.executeCompletionStage(scheduler, () -> {
+            if (result.isDone() || child.exit.isDone()) {
+                throw new Abort();
+            }
+            return CompletableFuture.completedFuture(probe(checks, child, prober));
+        }).whenComplete((ready, error) -> {
+            if (Boolean.TRUE.equals(ready)) {
+                result.complete(null);
+            }
+        });
+        return result;
+    }
+
+    static long interval(long elapsedNanos) {
+        long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(elapsedNanos);
+        if (elapsedMillis < YOUNG.toMillis()) {
+            return Math.min(YOUNG_MAX_MILLIS, FIRST_MILLIS + elapsedMillis / 4);
+        }
+        return Math.min(MAX_MILLIS, YOUNG_MAX_MILLIS + (elapsedMillis - YOUNG.toMillis()) / 40);
+    }
+
+    private static boolean probe(List<ReadinessCheck> checks, Child child, HealthProber prober) {
+        for (ReadinessCheck check : checks) {
+            boolean passed;
+            switch (check.kind()) {
+                case HEALTH:
+                    passed = prober.probe().healthy();
+                    break;
+                case TCP:
+                    passed = Ports.isAccepting(check.host(), check.port(), Duration.ofMillis(250));
+                    break;
+                default:
+                    passed = child.pump.allMatched();
+                    break;
+            }
+            if (!passed) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static ProcessExitedException exited(ProcessConfig config, Child child, int exitCode, long afterNanos) {
+        // The exit handler runs after commons-exec joined the output readers (bounded), so the
+        // last lines are in the ring by now.
+        return new ProcessExitedException("'" + config.name() + "' (pid " + child.pid + ") exited with code "
+                + exitCode + " after " + TimeUnit.NANOSECONDS.toMillis(afterNanos)
+                + " ms, before it was ready; command: " + String.join(" ", config.command())
+                + "; log: " + config.logFile() + ". Last output:" + lines(child), exitCode, child.pump.lastLines());
+    }
+
+    static String lines(Child child) {
+        List<String> lines = child.pump.lastLines();
+        if (lines.isEmpty()) {
+            return " (none)";
+        }
+        StringBuilder sb = new StringBuilder();
+        for (String l : lines) {
+            sb.append("\n  | ").append(l);
+        }
+        return sb.toString();
+    }
+}
