@@ -6,15 +6,23 @@
 # Picks two free loopback ports, starts tests/fake-backend.mjs and Vite (node directly, not
 # through npx/npm, so the pid we hold is the server itself), runs tests/chat.browser.mjs with
 # FAKE_BACKEND=1 and SCREENSHOT (default tests/last-screenshot.png), then stops both process
-# groups. Exit status is the browser test's. Logs: $E2E_LOG_DIR (default: a temp directory).
+# groups. Exit status is the browser test's. Logs: $E2E_LOG_DIR, or a temp directory that is
+# removed when the test passes.
 set -euo pipefail
 set -m # every background job gets its own process group: killing -PGID reaches its whole tree
 
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci
 
-log_dir=${E2E_LOG_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/airouter-e2e.XXXXXX")}
+if [ -n "${E2E_LOG_DIR:-}" ]; then
+  log_dir=$E2E_LOG_DIR
+  keep_logs=1
+else
+  log_dir=$(mktemp -d "${TMPDIR:-/tmp}/airouter-e2e.XXXXXX")
+  keep_logs=0
+fi
 mkdir -p "$log_dir"
+status=1
 export SCREENSHOT=${SCREENSHOT:-tests/last-screenshot.png}
 
 # Two distinct ports from the OS, released just before use.
@@ -38,7 +46,11 @@ stop_all() {
   done
   for pid in "${pids[@]}"; do kill -KILL -- "-$pid" 2>/dev/null || true; done
 }
-trap stop_all EXIT
+finish() {
+  stop_all
+  if [ "$status" = 0 ] && [ "$keep_logs" = 0 ]; then rm -rf "$log_dir"; fi
+}
+trap finish EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
