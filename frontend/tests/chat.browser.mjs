@@ -22,8 +22,10 @@ const executablePath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const timeout = Number(process.env.TIMEOUT_MS ?? 30000);
 const screenshot = process.env.SCREENSHOT;
 
-if (!pageUrl) {
-  console.error('usage: node tests/chat.browser.mjs <page-url>   (or set PAGE_URL)');
+if (!pageUrl || !(timeout > 0)) {
+  console.error(!pageUrl
+    ? 'usage: node tests/chat.browser.mjs <page-url>   (or set PAGE_URL)'
+    : `TIMEOUT_MS must be a positive number of milliseconds, got "${process.env.TIMEOUT_MS}"`);
   process.exit(2);
 }
 
