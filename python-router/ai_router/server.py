@@ -106,7 +106,7 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
                 return  # parse_request already answered through send_error
             self._request_id = _clean_request_id(self.headers.get("X-Request-Id"))
             phase = "body"
-            self._dispatch()
+            self._dispatch()  # any method: unknown paths are 404, other methods on known paths 405
         except socket.timeout:
             self.close_connection = True
             if phase == "idle":
@@ -149,9 +149,6 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
             if not self._responded:
                 self.close_connection = True
                 self._send_json(500, {"success": False, "error": "internal error (see the router log)"})
-
-    # Every method goes through _dispatch, so unknown paths are 404 and known ones 405.
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 
     def send_error(self, code: int, message: Optional[str] = None, explain: Optional[str] = None) -> None:
         """JSON replacement for the HTML error page; used by parse_request for malformed requests."""
