@@ -1,0 +1,99 @@
+package dev.airouter.session;
+
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.SocketOptions;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Opens the one shared Lettuce connection of a Redis store, configured to fail fast.
+ *
+ * <p>Why each option: Lettuce's default command timeout is 60 s, ours is {@code commandTimeout}
+ * (500 ms) so a stalled Redis never hangs a request thread. By default Lettuce buffers commands
+ * without bound while disconnected; {@code REJECT_COMMANDS} makes them fail at once instead. {@code
+ * autoReconnect} keeps trying in the background (10 ms doubling to at most 1 s between attempts), so
+ * the store recovers by itself. Commands in flight at a disconnect are not replayed after the reconnect
+ * ({@code replayFilter}): their callers were already told they failed. Lettuce does not retry a failed
+ * first connect, so this class fails with {@link StoreUnavailableException} within {@code
+ * connectTimeout}. Each store owns its client resources (two small thread pools) and frees them in
+ * {@link Connection#close()}.
+ */
+final class RedisConnector {
+    private RedisConnector() {}
+
+    /** An open connection with the client and resources it owns. */
+    record Connection(ClientResources resources, RedisClient client, StatefulRedisConnection<String, String> redis)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+            resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        }
+    }
+
+    static Connection connect(SessionStoreConfig config) {
+        String target = config.maskedRedisUrl();
+        RedisURI uri = RedisURI.create(config.redisUrl());
+        uri.setTimeout(config.commandTimeout());
+        ClientResources resources = DefaultClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
+        RedisClient client = RedisClient.create(resources, uri);
+        client.setOptions(ClientOptions.builder()
+                .autoReconnect(true)
+                .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                .replayFilter(command -> true)
+                .socketOptions(SocketOptions.builder().connectTimeout(config.connectTimeout()).keepAlive(true).build())
+                .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
+                .build());
+        CompletableFuture<StatefulRedisConnection<String, String>> future =
+                client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
+        try {
+            StatefulRedisConnection<String, String> redis =
+                    future.get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            return new Connection(resources, client, redis);
+        } catch (TimeoutException e) {
+            future.cancel(true);
+            shutdown(resources, client);
+            throw new StoreUnavailableException("connect", target,
+                    "no connection within " + config.connectTimeout().toMillis() + " ms", e);
+        } catch (ExecutionException e) {
+            shutdown(resources, client);
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new StoreUnavailableException("connect", target, reason(cause), cause);
+        } catch (InterruptedException e) {
+            future.cancel(true);
+            shutdown(resources, client);
+            Thread.currentThread().interrupt();
+            throw new StoreUnavailableException("connect", target, "interrupted", e);
+        }
+    }
+
+    /** The innermost cause's message, which says what actually went wrong (refused, NOAUTH, …). */
+    static String reason(Throwable error) {
+        Throwable root = error;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return RedisUrls.mask(message);
+    }
+
+    private static void shutdown(ClientResources resources, RedisClient client) {
+        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+    }
+}

@@ -1,0 +1,89 @@
+package dev.airouter.session;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The Lua scripts behind the Redis store. Each runs atomically inside Redis, so a session's keys are
+ * never seen half-written, whichever connection or process sends it.
+ *
+ * <p>Keys of one session (hash tags keep them in one cluster slot): {@code KEYS[1]} = {@code
+ * <prefix>{<id>}}, a hash with {@code v} (format version), {@code created}, {@code updated};
+ * {@code KEYS[2]} = {@code …:messages}, a list of message JSON, oldest first; {@code KEYS[3]} = {@code
+ * …:ids}, a list of the most recent message ids, used to skip a message appended twice (a client
+ * retry, or a command replayed after a reconnect). All three share the session's TTL.
+ */
+final class RedisScripts {
+    /**
+     * How many recent message ids the dedupe list keeps. A retry or replay comes within seconds, long
+     * before 256 other messages reach one conversation; a longer list would make every append scan more.
+     */
+    static final int DEDUPE_WINDOW = 256;
+
+    /** ARGV: limit, ttlMillis, now, version, idWindow, then (messageId, json) pairs. Returns {size, added}. */
+    static final Script APPEND = new Script("append", ""
+            + "local limit = tonumber(ARGV[1])\n"
+            + "local added = 0\n"
+            + "for i = 6, #ARGV, 2 do\n"
+            + "  if not redis.call('LPOS', KEYS[3], ARGV[i], 'RANK', -1) then\n"
+            + "    redis.call('RPUSH', KEYS[3], ARGV[i])\n"
+            + "    redis.call('RPUSH', KEYS[2], ARGV[i + 1])\n"
+            + "    added = added + 1\n"
+            + "  end\n"
+            + "end\n"
+            + "redis.call('HSETNX', KEYS[1], 'created', ARGV[3])\n"
+            + "redis.call('HSET', KEYS[1], 'updated', ARGV[3], 'v', ARGV[4])\n"
+            + "local size = redis.call('LLEN', KEYS[2])\n"
+            + "if size > limit then\n"
+            + "  redis.call('LTRIM', KEYS[2], -limit, -1)\n"
+            + "  size = limit\n"
+            + "end\n"
+            + "redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)\n"
+            + "for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[2]) end\n"
+            + "return {size, added}\n");
+
+    /** ARGV: ttlMillis. Returns {} if absent, else {flat meta hash, messages}; renews the TTL. */
+    static final Script LOAD = new Script("load", ""
+            + "if redis.call('EXISTS', KEYS[1]) == 0 then return {} end\n"
+            + "for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[1]) end\n"
+            + "return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}\n");
+
+    /** ARGV: limit, ttlMillis, created, updated, version, idWindow, then (messageId, json) pairs. */
+    static final Script SAVE = new Script("save", ""
+            + "redis.call('DEL', KEYS[2], KEYS[3])\n"
+            + "redis.call('HSET', KEYS[1], 'created', ARGV[3], 'updated', ARGV[4], 'v', ARGV[5])\n"
+            + "for i = 7, #ARGV, 2 do\n"
+            + "  redis.call('RPUSH', KEYS[3], ARGV[i])\n"
+            + "  redis.call('RPUSH', KEYS[2], ARGV[i + 1])\n"
+            + "end\n"
+            + "redis.call('LTRIM', KEYS[2], -tonumber(ARGV[1]), -1)\n"
+            + "redis.call('LTRIM', KEYS[3], -tonumber(ARGV[6]), -1)\n"
+            + "for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[2]) end\n"
+            + "return redis.call('LLEN', KEYS[2])\n");
+
+    private RedisScripts() {}
+
+    /** A script's source and its SHA-1, the name {@code EVALSHA} knows it by. */
+    static final class Script {
+        final String name;
+        final String source;
+        final String sha;
+
+        Script(String name, String source) {
+            this.name = name;
+            this.source = source;
+            this.sha = sha1(source);
+        }
+
+        private static String sha1(String text) {
+            try {
+                byte[] digest = MessageDigest.getInstance("SHA-1").digest(text.getBytes(StandardCharsets.UTF_8));
+                return HexFormat.of().formatHex(digest);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException("every JVM has SHA-1", e);
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+package dev.airouter.session;
+
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisCommandInterruptedException;
+import io.lettuce.core.RedisCommandTimeoutException;
+import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * The Redis store: one shared Lettuce connection, every multi-key operation one Lua script.
+ *
+ * <p>Concurrency: scripts run atomically in Redis, so appends from any number of threads or processes
+ * interleave only between whole scripts and lose nothing; MULTI/EXEC is not used because on a shared
+ * connection one thread's commands would land inside another's transaction. The connection is
+ * thread-safe and pipelines callers' commands. Scripts are called by SHA ({@code EVALSHA}); after a
+ * Redis restart the script cache is empty, so a {@code NOSCRIPT} reply loads the script and retries
+ * once. Appends are idempotent by message id (see {@link RedisScripts}), which makes retries safe.
+ *
+ * <p>Failures: timeouts, a lost connection (commands are rejected while disconnected) and Redis
+ * states that pass by themselves ({@code LOADING}, {@code BUSY}, …) become {@link
+ * StoreUnavailableException}; other error replies become {@link SessionStoreException}.
+ */
+final class RedisSessionStore implements SessionStore {
+    private final SessionStoreConfig config;
+    private final Clock clock;
+    private final RedisConnector.Connection connection;
+    private final RedisCommands<String, String> redis;
+    private final StatsCounter counter = new StatsCounter();
+    private final String target;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    RedisSessionStore(SessionStoreConfig config, RedisConnector.Connection connection) {
+        this.config = config;
+        this.clock = config.clock();
+        this.connection = connection;
+        this.redis = connection.redis().sync();
+        this.target = config.maskedRedisUrl();
+    }
+
+    /** Connects, or throws {@link StoreUnavailableException} within about the connect timeout. */
+    static RedisSessionStore open(SessionStoreConfig config) {
+        return new RedisSessionStore(config, RedisConnector.connect(config));
+    }
+
+    @Override
+    public Optional<Session> load(String sessionId) {
+        String id = SessionIds.requireValid(sessionId);
+        List<Object> reply = call("load", () -> eval(RedisScripts.LOAD, ScriptOutputType.MULTI, keys(id), ttlMillis()));
+        counter.recordLoad(!reply.isEmpty());
+        if (reply.isEmpty()) {
+            return Optional.empty();
+        }
+        List<?> meta = (List<?>) reply.get(0);
+        String created = null;
+        String updated = null;
+        int version = SessionJson.FORMAT_VERSION;
+        for (int i = 0; i + 1 < meta.size(); i += 2) {
+            String field = (String) meta.get(i);
+            String value = (String) meta.get(i + 1);
+            if (field.equals("created")) {
+                created = value;
+            } else if (field.equals("updated")) {
+                updated = value;
+            } else if (field.equals("v")) {
+                version = Integer.parseInt(value);
+            }
+        }
+        SessionJson.checkVersion(id, version);
+        List<ChatMessage> messages = new ArrayList<>();
+        for (Object json : (List<?>) reply.get(1)) {
+            messages.add(SessionJson.read(id, (String) json));
+        }
+        return Optional.of(new Session(id, SessionJson.readInstant(id, "created", created),
+                SessionJson.readInstant(id, "updated", updated), messages));
+    }
+
+    @Override
+    public int append(String sessionId, List<ChatMessage> messages) {
+        String id = SessionIds.requireValid(sessionId);
+        List<String> args = new ArrayList<>(5 + 2 * messages.size());
+        args.add(Integer.toString(config.historyLimit()));
+        args.add(ttlMillis());
+        args.add(clock.instant().toString());
+        args.add(Integer.toString(SessionJson.FORMAT_VERSION));
+        args.add(Integer.toString(dedupeWindow()));
+        for (ChatMessage message : messages) {
+            args.add(message.id());
+            args.add(SessionJson.write(message));
+        }
+        List<Object> reply = call("append",
+                () -> eval(RedisScripts.APPEND, ScriptOutputType.MULTI, keys(id), args.toArray(String[]::new)));
+        counter.recordAppend();
+        return ((Long) reply.get(0)).intValue();
+    }
+
+    @Override
+    public void save(Session session) {
+        String id = session.id();
+        List<String> args = new ArrayList<>(6 + 2 * session.messages().size());
+        args.add(Integer.toString(config.historyLimit()));
+        args.add(ttlMillis());
+        args.add(session.createdAt().toString());
+        args.add(clock.instant().toString());
+        args.add(Integer.toString(SessionJson.FORMAT_VERSION));
+        args.add(Integer.toString(dedupeWindow()));
+        for (ChatMessage message : session.messages()) {
+            args.add(message.id());
+            args.add(SessionJson.write(message));
+        }
+        call("save", () -> eval(RedisScripts.SAVE, ScriptOutputType.INTEGER, keys(id), args.toArray(String[]::new)));
+    }
+
+    @Override
+    public boolean delete(String sessionId) {
+        String[] keys = keys(SessionIds.requireValid(sessionId));
+        return call("delete", () -> redis.del(keys)) > 0;
+    }
+
+    @Override
+    public boolean exists(String sessionId) {
+        String key = keys(SessionIds.requireValid(sessionId))[0];
+        return call("exists", () -> redis.exists(key)) > 0;
+    }
+
+    @Override
+    public long cleanupExpired() {
+        ensureOpen();
+        return 0; // Redis removes expired keys itself
+    }
+
+    @Override
+    public SessionStats stats() {
+        long sessions = call("stats", this::countSessions);
+        return counter.snapshot(backend(), sessions);
+    }
+
+    private long countSessions() {
+        ScanArgs args = ScanArgs.Builder.matches(RedisKeys.globEscape(config.keyPrefix()) + "{*}").limit(1000);
+        long count = 0;
+        var cursor = redis.scan(args);
+        count += cursor.getKeys().size();
+        while (!cursor.isFinished()) {
+            cursor = redis.scan(cursor, args);
+            count += cursor.getKeys().size();
+        }
+        return count;
+    }
+
+    @Override
+    public boolean ping() {
+        if (closed.get()) {
+            return false;
+        }
+        try {
+            return "PONG".equals(redis.ping());
+        } catch (RedisException e) {
+            return false;
+        }
+    }
+
+    @Override
+    public String backend() {
+        return "redis";
+    }
+
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            connection.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RedisSessionStore{" + target + ", keyPrefix=" + config.keyPrefix() + ", ttl=" + config.ttl()
+                + ", historyLimit=" + config.historyLimit() + "}";
+    }
+
+    String[] keys(String id) {
+        return RedisKeys.of(config.keyPrefix(), id);
+    }
+
+    private String ttlMillis() {
+        return Long.toString(config.ttl().toMillis());
+    }
+
+    private int dedupeWindow() {
+        return RedisScripts.DEDUPE_WINDOW;
+    }
+
+    private <T> T eval(RedisScripts.Script script, ScriptOutputType type, String[] keys, String... args) {
+        try {
+            return redis.evalsha(script.sha, type, keys, args);
+        } catch (RedisNoScriptException e) {
+            redis.scriptLoad(script.source); // Redis restarted or flushed its script cache
+            return redis.evalsha(script.sha, type, keys, args);
+        }
+    }
+
+    private <T> T call(String operation, Supplier<T> command) {
+        ensureOpen();
+        try {
+            return command.get();
+        } catch (RedisCommandTimeoutException e) {
+            throw new StoreUnavailableException(operation, target,
+                    "no answer within " + config.commandTimeout().toMillis() + " ms", e);
+        } catch (RedisCommandInterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SessionStoreException("session store " + operation + " interrupted", e);
+        } catch (RedisCommandExecutionException e) {
+            if (RedisErrors.isTransient(e.getMessage())) {
+                throw new StoreUnavailableException(operation, target, e.getMessage(), e);
+            }
+            throw new SessionStoreException("session store " + operation + " failed on " + target + ": "
+                    + e.getMessage(), e);
+        } catch (RedisException e) {
+            if (closed.get()) {
+                throw new SessionStoreException("the Redis session store is closed", e);
+            }
+            throw new StoreUnavailableException(operation, target, RedisConnector.reason(e), e);
+        }
+    }
+
+    private void ensureOpen() {
+        if (closed.get()) {
+            throw new SessionStoreException("the Redis session store is closed");
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.airouter.session;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Chat history storage: conversations by session id, with a sliding TTL and a bounded history.
+ *
+ * <p>Two implementations share this contract: Redis ({@link #backend()} {@code "redis"}) and
+ * in-memory ({@code "memory"}). Get one from {@link SessionStores#open}.
+ *
+ * <ul>
+ *   <li><b>Sliding TTL</b>: {@link #load} and {@link #append} renew a session's time to live
+ *       (default 30 minutes); a session nobody loads or appends to is gone after the TTL. {@link
+ *       #exists} does not renew it.
+ *   <li><b>Bounded history</b>: every write keeps only the newest {@code historyLimit} messages
+ *       (default 20), dropping the oldest.
+ *   <li><b>Atomic, idempotent appends</b>: concurrent appends to one session — from many threads, or
+ *       from several processes sharing one Redis — lose nothing and keep each caller's order. A message
+ *       whose id is already among the session's recent messages (the ones it holds in memory; the last
+ *       256 appended ones in Redis) is skipped, so retrying an append is safe.
+ *   <li><b>Validated ids</b>: every method checks the session id first and throws {@link
+ *       InvalidSessionIdException} before anything is read or written.
+ *   <li><b>Failures</b>: a backend that is down or slower than the command timeout (default 500 ms)
+ *       throws {@link StoreUnavailableException}; a Redis store never falls back to memory mid-run and
+ *       recovers by itself when Redis returns.
+ * </ul>
+ *
+ * <p>Implementations are thread-safe; share one instance. {@link #close()} is idempotent; any other
+ * call after it throws {@link SessionStoreException}.
+ */
+public interface SessionStore extends AutoCloseable {
+
+    /**
+     * Loads a session and renews its TTL.
+     *
+     * @param sessionId the session id
+     * @return the session, or empty if it does not exist or has expired
+     * @throws InvalidSessionIdException if the id breaks the {@link SessionIds} rules
+     * @throws StoreUnavailableException if the backend does not answer in time
+     */
+    Optional<Session> load(String sessionId);
+
+    /**
+     * Appends messages to a session atomically, creating it if absent, then trims it to the history
+     * limit and renews its TTL. Messages whose id the session already holds are skipped.
+     *
+     * @param sessionId the session id
+     * @param messages the messages, oldest first; none just creates or touches the session
+     * @return the number of messages the session holds afterwards
+     * @throws InvalidSessionIdException if the id breaks the {@link SessionIds} rules
+     * @throws StoreUnavailableException if the backend does not answer in time; the append may or may
+     *     not have been applied, and retrying it with the same messages never duplicates them
+     */
+    int append(String sessionId, List<ChatMessage> messages);
+
+    /**
+     * Appends messages; same as {@link #append(String, List)}.
+     *
+     * @param sessionId the session id
+     * @param messages the messages, oldest first
+     * @return the number of messages the session holds afterwards
+     * @throws InvalidSessionIdException if the id breaks the {@link SessionIds} rules
+     * @throws StoreUnavailableException if the backend does not answer in time
+     */
+    default int append(String sessionId, ChatMessage... messages) {
+        return append(sessionId, List.of(messages));
+    }
+
+    /**
+     * Replaces a session with this one (its created time and messages, trimmed to the history limit),
+     * stamps its updated time with the store's clock and renews its TTL.
+     *
+     * @param session the session to store
+     * @throws StoreUnavailableException if the backend does not answer in time
+     */
+    void save(Session session);
+
+    /**
+     * Deletes a session.
+     *
+     * @param sessionId the session id
+     * @return whether a session was deleted
+     * @throws InvalidSessionIdException if the id breaks the {@link SessionIds} rules
+     * @throws StoreUnavailableException if the backend does not answer in time
+     */
+    boolean delete(String sessionId);
+
+    /**
+     * Tells whether a session exists, without renewing its TTL.
+     *
+     * @param sessionId the session id
+     * @return whether it exists and has not expired
+     * @throws InvalidSessionIdException if the id breaks the {@link SessionIds} rules
+     * @throws StoreUnavailableException if the backend does not answer in time
+     */
+    boolean exists(String sessionId);
+
+    /**
+     * Removes expired sessions now instead of waiting for the background cleanup.
+     *
+     * @return how many sessions this call removed; always 0 for Redis, which expires keys itself
+     * @throws StoreUnavailableException if the backend does not answer in time
+     */
+    long cleanupExpired();
+
+    /**
+     * Returns a snapshot of the store's counters; see {@link SessionStats} for what is exact.
+     *
+     * @return the counters
+     * @throws StoreUnavailableException if the backend does not answer in time
+     */
+    SessionStats stats();
+
+    /**
+     * Checks that the backend answers, within the command timeout. Never throws for an outage.
+     *
+     * @return true if the backend answered (always true in memory while open)
+     */
+    boolean ping();
+
+    /** @return {@code "redis"} or {@code "memory"} */
+    String backend();
+
+    /** Releases connections and threads; idempotent, safe from any thread and a shutdown hook. */
+    @Override
+    void close();
+}

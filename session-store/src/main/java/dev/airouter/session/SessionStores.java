@@ -1,0 +1,83 @@
+package dev.airouter.session;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Opens session stores: Redis when it is reachable, in-memory otherwise.
+ *
+ * <pre>{@code
+ * SessionStoreConfig config = SessionStoreConfig.builder()
+ *         .redisUrl(System.getenv().getOrDefault("REDIS_URL", "redis://127.0.0.1:6379"))
+ *         .build();
+ * try (SessionStore store = SessionStores.open(config)) {
+ *     store.append(sessionId, ChatMessage.user("hello"), ChatMessage.assistant("Hi!"));
+ *     List<ChatMessage> history = store.load(sessionId).map(Session::messages).orElse(List.of());
+ * }
+ * }</pre>
+ *
+ * <p>Stateless; every method opens a new store that the caller owns and must close.
+ */
+public final class SessionStores {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionStores.class);
+
+    private SessionStores() {}
+
+    /**
+     * Opens the Redis store if Redis answers within the connect timeout (default 1 s), otherwise the
+     * in-memory store; with {@code redisUrl} {@code none} the in-memory store without trying. Logs
+     * (INFO) either {@code [OK] Redis connected (<url, password masked>)} or {@code [INFO] Using
+     * in-memory session store (Redis unavailable: <reason>)}.
+     *
+     * <p>The choice is made once: if Redis goes down later, the Redis store throws {@link
+     * StoreUnavailableException} until it returns; it never switches to memory mid-run.
+     *
+     * @param config the settings
+     * @return an open store, owned by the caller
+     */
+    public static SessionStore open(SessionStoreConfig config) {
+        if (config.isRedisDisabled()) {
+            LOG.info("[INFO] Using in-memory session store (Redis disabled: redisUrl is none)");
+            return memory(config);
+        }
+        try {
+            SessionStore store = redis(config);
+            LOG.info("[OK] Redis connected ({})", config.maskedRedisUrl());
+            return store;
+        } catch (StoreUnavailableException e) {
+            LOG.info("[INFO] Using in-memory session store (Redis unavailable: {} at {})", e.reason(), e.target());
+            return memory(config);
+        }
+    }
+
+    /**
+     * Opens the in-memory store, whatever the Redis URL says.
+     *
+     * @param config the settings ({@code redisUrl}, {@code keyPrefix} and the timeouts are unused)
+     * @return an open store, owned by the caller
+     */
+    public static SessionStore memory(SessionStoreConfig config) {
+        return new MemorySessionStore(config);
+    }
+
+    /**
+     * Opens the Redis store, without falling back to memory.
+     *
+     * @param config the settings
+     * @return an open store, owned by the caller
+     * @throws StoreUnavailableException if Redis does not answer within the connect timeout, refuses
+     *     the credentials, or fails to answer {@code PING}
+     * @throws IllegalArgumentException if {@code redisUrl} is {@code none}
+     */
+    public static SessionStore redis(SessionStoreConfig config) {
+        if (config.isRedisDisabled()) {
+            throw new IllegalArgumentException("redisUrl is none; set a redis:// URL to open the Redis store");
+        }
+        RedisSessionStore store = RedisSessionStore.open(config);
+        if (!store.ping()) {
+            store.close();
+            throw new StoreUnavailableException("connect", config.maskedRedisUrl(), "connected but PING failed", null);
+        }
+        return store;
+    }
+}

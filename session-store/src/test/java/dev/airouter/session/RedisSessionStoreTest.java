@@ -1,0 +1,108 @@
+package dev.airouter.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.airouter.testing.RedisExtension;
+import dev.airouter.testing.RedisServer;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The contract against a real redis-server on a free loopback port, plus Redis-only behaviour. */
+@ExtendWith(RedisExtension.class)
+class RedisSessionStoreTest extends SessionStoreContract {
+    private final RedisServer redis;
+    private final String prefix = "test:" + UUID.randomUUID() + ":";
+
+    RedisSessionStoreTest(RedisServer redis) {
+        this.redis = redis;
+    }
+
+    @Override
+    SessionStoreConfig baseConfig() {
+        return SessionStoreConfig.builder().redisUrl(redis.url()).keyPrefix(prefix).build();
+    }
+
+    @Override
+    Duration shortTtl() {
+        return Duration.ofMillis(1500);
+    }
+
+    @Override
+    void elapse(SessionStore store, String id, Duration duration) {
+        Duration target = shortTtl().minus(duration);
+        await().atMost(duration.plusSeconds(3)).pollInterval(Duration.ofMillis(10))
+                .until(() -> remainingTtl(store, id).compareTo(target) <= 0);
+    }
+
+    @Override
+    void expire(SessionStore store, String id) {
+        await().atMost(shortTtl().plusSeconds(3)).pollInterval(Duration.ofMillis(10)).until(() -> !store.exists(id));
+    }
+
+    @Override
+    Duration remainingTtl(SessionStore store, String id) {
+        long millis = (Long) redis.command("PTTL", RedisKeys.of(prefix, id)[0]);
+        return Duration.ofMillis(Math.max(0, millis));
+    }
+
+    @Test
+    void theStoreIsTheRedisBackend() {
+        assertThat(newStore().backend()).isEqualTo("redis");
+    }
+
+    @Test
+    void twoStoreInstancesAppendingConcurrentlyLoseNothing() throws Exception {
+        SessionStore first = newStore(b -> b.historyLimit(10_000));
+        SessionStore second = newStore(b -> b.historyLimit(10_000));
+        String id = newId();
+        ConcurrentAppends.run(List.of(first, second), id, 16, 200);
+        ConcurrentAppends.assertComplete(second.load(id).orElseThrow(), 16, 200);
+        ConcurrentAppends.assertComplete(first.load(id).orElseThrow(), 16, 200);
+    }
+
+    @Test
+    void everyKeyOfASessionCarriesThePrefixAHashTagAndTheTtl() {
+        SessionStore store = newStore();
+        String id = newId();
+        store.append(id, message("a"));
+        @SuppressWarnings("unchecked")
+        List<Object> keys = (List<Object>) redis.command("KEYS", prefix + "*");
+        assertThat(keys).containsExactlyInAnyOrder(prefix + "{" + id + "}", prefix + "{" + id + "}:messages",
+                prefix + "{" + id + "}:ids");
+        for (Object key : keys) {
+            assertThat((Long) redis.command("PTTL", (String) key)).isBetween(1L, Duration.ofMinutes(30).toMillis());
+        }
+    }
+
+    @Test
+    void aSessionWrittenByANewerFormatIsRefusedNotMisread() {
+        SessionStore store = newStore();
+        String id = newId();
+        store.append(id, message("a"));
+        redis.command("HSET", RedisKeys.of(prefix, id)[0], "v", "2");
+        assertThatThrownBy(() -> store.load(id)).isInstanceOf(SessionStoreException.class)
+                .hasMessageContaining("format version 2").hasMessageContaining("reads up to 1");
+    }
+
+    @Test
+    void theScriptIsReloadedAfterRedisForgetsIt() {
+        SessionStore store = newStore();
+        String id = newId();
+        store.append(id, message("a"));
+        redis.command("SCRIPT", "FLUSH");
+        assertThat(store.append(id, message("b"))).isEqualTo(2);
+        assertThat(store.load(id)).isPresent();
+    }
+
+    @Test
+    void pingIsARealRoundTrip() {
+        SessionStore store = newStore();
+        assertThat(store.ping()).isTrue();
+        assertThat(redis.command("INFO", "commandstats").toString()).contains("cmdstat_ping");
+    }
+}
