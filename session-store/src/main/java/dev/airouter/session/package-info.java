@@ -11,8 +11,9 @@
  * <ul>
  *   <li>Standalone {@code redis://host:port/db}, TLS {@code rediss://…}, with a password ({@code
  *       redis://password@host}) or an ACL user and password ({@code redis://user:password@host}):
- *       supported and tested (TLS against Lettuce's URL handling and the JDK trust store; peers are
- *       verified).
+ *       supported and tested. TLS verifies the server certificate and host name against the JVM's
+ *       trust store (add a private CA with {@code -Djavax.net.ssl.trustStore=…}); Lettuce's URL
+ *       parameter {@code ?verifyPeer=CA} or {@code NONE} relaxes that.
  *   <li>Sentinel {@code redis-sentinel://[password@]host:26379[,host2:26379]/db#master}: supported
  *       through Lettuce's master discovery, not exercised by this module's tests.
  *   <li>Cluster: not supported in this version. Keys already carry a hash tag ({@code
