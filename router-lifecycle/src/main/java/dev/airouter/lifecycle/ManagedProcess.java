@@ -310,7 +310,9 @@ public final class ManagedProcess implements AutoCloseable {
                     Set<Long> watchers = ProcessTree.watchers(c.pid);
                     gone = ProcessTree.terminate(c.pid, c.pgid, config.stopGracePeriod(), deadline);
                     c.closeLifeline();
-                    ProcessTree.awaitGone(watchers, -1, Math.min(deadline, System.nanoTime() + 2_000_000_000L));
+                    // The tree is gone, so the watcher has nothing left to guard. It ignores SIGTERM and
+                    // would otherwise linger up to 1 s while unreaped zombies keep its group non-empty.
+                    ProcessTree.kill(watchers, -1, Math.min(deadline, System.nanoTime() + 2_000_000_000L));
                 } else {
                     gone = adopted <= 0 || ProcessTree.terminate(adopted, -1, config.stopGracePeriod(), deadline);
                 }

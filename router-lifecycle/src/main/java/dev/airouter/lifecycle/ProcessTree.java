@@ -111,8 +111,9 @@ final class ProcessTree {
     /** SIGKILL to the given processes and the group, then wait until they are gone or the deadline. */
     static boolean kill(Set<Long> known, long pgid, long deadlineNanos) {
         Set<Long> targets = new LinkedHashSet<>(known);
-        targets.addAll(groupMembers(pgid));
-        targets.removeIf(pid -> commandLine(pid).map(c -> c.contains(LIFELINE_MARK)).orElse(false));
+        Set<Long> group = groupMembers(pgid);
+        group.removeIf(pid -> commandLine(pid).map(c -> c.contains(LIFELINE_MARK)).orElse(false));
+        targets.addAll(group);
         for (long pid : targets) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
         }

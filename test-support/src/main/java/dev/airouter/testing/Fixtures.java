@@ -21,6 +21,7 @@ public final class Fixtures {
         "http_server.py", "crash.py", "ignore_term.py", "fork_tree.py", "flood.py"
     };
     private static volatile Path directory;
+    private static volatile String python;
 
     private Fixtures() {}
 
@@ -97,9 +98,40 @@ public final class Fixtures {
         return python("flood.py", List.of(Integer.toString(lines), Integer.toString(width)));
     }
 
+    /**
+     * The real Python 3 interpreter behind {@code python3} on the PATH. Version-manager shims (pyenv)
+     * are shell scripts that add hundreds of milliseconds to every start, which would distort
+     * start-up timings, so the interpreter is resolved once.
+     *
+     * @return an absolute path to the interpreter, or {@code python3} if it cannot be resolved
+     */
+    public static String python() {
+        String p = python;
+        if (p == null) {
+            python = p = resolvePython();
+        }
+        return p;
+    }
+
+    private static String resolvePython() {
+        try {
+            Process probe = new ProcessBuilder("python3", "-c", "import sys; print(sys.executable)")
+                    .redirectErrorStream(true).start();
+            String out = new String(probe.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            if (probe.waitFor() == 0 && !out.isEmpty() && Files.isExecutable(Path.of(out))) {
+                return out;
+            }
+        } catch (IOException e) {
+            return "python3";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return "python3";
+    }
+
     private static List<String> python(String script, List<String> args) {
         List<String> command = new ArrayList<>();
-        command.add("python3");
+        command.add(python());
         command.add(directory().resolve(script).toString());
         command.addAll(args);
         return List.copyOf(command);
