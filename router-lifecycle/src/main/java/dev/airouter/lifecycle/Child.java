@@ -182,20 +182,18 @@ final class Child {
 
         @Override
         protected Process launch(CommandLine command, Map<String, String> env, Path dir) throws IOException {
-            try {
-                Process p = super.launch(command, env, dir);
-                launched.complete(p);
-                return p;
-            } catch (IOException | RuntimeException e) {
-                launched.completeExceptionally(e);
-                throw e;
-            }
+            return capture(() -> super.launch(command, env, dir));
         }
 
         @Override
         protected Process launch(CommandLine command, Map<String, String> env, File dir) throws IOException {
+            return capture(() -> super.launch(command, env, dir));
+        }
+
+        /** commons-exec may route one overload through the other; completing twice is harmless. */
+        private Process capture(Launch launch) throws IOException {
             try {
-                Process p = super.launch(command, env, dir);
+                Process p = launch.run();
                 launched.complete(p);
                 return p;
             } catch (IOException | RuntimeException e) {
@@ -203,5 +201,10 @@ final class Child {
                 throw e;
             }
         }
+    }
+
+    @FunctionalInterface
+    private interface Launch {
+        Process run() throws IOException;
     }
 }
