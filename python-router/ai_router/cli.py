@@ -27,7 +27,7 @@ from ai_router.llm import LlmClient, LlmConfig
 from ai_router.router import Router
 from ai_router.server import ServerConfig, create_server
 
-log = logging.getLogger("ai_router")
+log = logging.getLogger("ai_router.cli")
 
 DEFAULT_PORT = 8888
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
@@ -88,7 +88,8 @@ def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
                              "default none")
     parser.add_argument("--request-timeout", type=float, default=15.0, metavar="SECONDS",
                         help="socket read timeout per connection, idle or mid-request (default 15)")
-    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING"), default="INFO")
+    parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING"), default="INFO",
+                        help="WARNING hides the per-request [http] lines; start-up lines always show")
     parser.add_argument("--version", action="version", version=f"ai-router {__version__}")
     return parser
 
@@ -110,6 +111,8 @@ def _configure_logging(level: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # Start-up and shutdown lines ([*], [OK], [ERROR]) are the readiness protocol: never filtered out.
+    log.setLevel(min(logging.getLevelName(level), logging.INFO))
     logging.raiseExceptions = False  # a closed stderr must not turn every log call into a traceback
 
 
@@ -133,6 +136,13 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
     if not args.request_timeout > 0:
         log.error("--request-timeout must be a positive number of seconds, got %s", args.request_timeout)
         return EXIT_USAGE
+
+    # Installed first, so a SIGTERM or a dead parent during start-up still ends in a clean exit 0.
+    stop = _StopSignal()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda number, _frame: stop.request(signal.Signals(number).name))
+    start_lifeline(args.lifeline, stop.request)
 
     log.info("[*] Starting AI router %s (Python %s, pid %d)", __version__, sys.version.split()[0], os.getpid())
     log.info("[*] Loading agent catalogue %s", args.agents or DEFAULT_CATALOGUE_PATH)
@@ -160,11 +170,6 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
             log.error("cannot listen on %s:%d: %s", args.host, port, e.strerror or e)
         return EXIT_FAILURE
 
-    stop = _StopSignal()
-    if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda number, _frame: stop.request(signal.Signals(number).name))
-    start_lifeline(args.lifeline, stop.request)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
                               name="http-server", daemon=True)
     thread.start()

@@ -117,21 +117,22 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
         except (ConnectionError, BrokenPipeError):
             self.close_connection = True
 
+    _ROUTES: Dict[str, Dict[str, str]] = {
+        "/health": {"GET": "_health", "HEAD": "_health"},
+        "/agents": {"GET": "_agents", "HEAD": "_agents"},
+        "/route": {"POST": "_route"},
+    }
+
     def _dispatch(self) -> None:
         path = _path_of(self.path)
-        routes: Dict[str, Dict[str, Any]] = {
-            "/health": {"GET": self._health, "HEAD": self._health},
-            "/agents": {"GET": self._agents, "HEAD": self._agents},
-            "/route": {"POST": self._route},
-        }
-        methods = routes.get(path)
+        methods = self._ROUTES.get(path)
         if methods is None:
             self._discard_body()
             self._send_json(404, {"success": False, "error": f"no such path: {_printable(path)}; "
                                                             "try GET /health or POST /route"})
             return
-        action = methods.get(self.command)
-        if action is None:
+        action_name = methods.get(self.command)
+        if action_name is None:
             allowed = ", ".join(methods)
             self._discard_body()
             self._send_json(405, {"success": False, "error": f"method {_printable(self.command)} not allowed "
@@ -141,7 +142,7 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
         if self.command != "POST":
             self._discard_body()
         try:
-            action()
+            getattr(self, action_name)()
         except (socket.timeout, ConnectionError):
             raise
         except Exception:
@@ -324,5 +325,14 @@ def _printable(text: str) -> str:
 
 def create_server(router: Router, host: str = "127.0.0.1", port: int = 0,
                   config: ServerConfig = ServerConfig()) -> RouterHTTPServer:
-    """Bind (but do not start) a server; call ``serve_forever`` on it. Raises OSError if the port is busy."""
+    """Bind (but do not start) a server; call ``serve_forever`` on it. Raises OSError if the port is busy.
+
+    ``host`` may be an IPv4 or IPv6 address (``::1``) or a name.
+    """
+    if ":" in host:
+        return _RouterHTTPServer6((host, port), router, config)
     return RouterHTTPServer((host, port), router, config)
+
+
+class _RouterHTTPServer6(RouterHTTPServer):
+    address_family = socket.AF_INET6
