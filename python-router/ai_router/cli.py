@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import List, Mapping, Optional
+from typing import List, Mapping, NoReturn, Optional
 
 from ai_router import __version__
 from ai_router.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
@@ -72,8 +72,14 @@ class _StopSignal:
                 return self.reason or "stop requested"
 
 
-def _parser(env: Mapping[str, str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> "NoReturn":
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"[ERROR] {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
         prog="python3 -m ai_router",
         description="AI router: classifies each query and lets the best agent answer, over HTTP.",
         epilog="Environment: ROUTER_PORT, ROUTER_LLM_URL, ROUTER_LLM_MODEL, ROUTER_LLM_TIMEOUT, "
@@ -120,7 +126,7 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
     """Run the router until stopped; returns the process exit code."""
     started = time.perf_counter()
     environ = os.environ if env is None else env
-    parser = _parser(environ)
+    parser = _parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse already printed usage and the problem
