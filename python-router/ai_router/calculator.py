@@ -152,6 +152,8 @@ def extract(text: str) -> Tuple[List[Token], bool]:
 
 def looks_like_arithmetic(text: str) -> bool:
     """True when the text is plainly a sum to work out ("what is 2 + 2?", "15% of 240")."""
+    if not any(c.isdigit() for c in text):
+        return False  # every expression needs a number: skip the rewriting for ordinary questions
     run, plainly = extract(text)
     if not plainly:
         return False
