@@ -6,7 +6,9 @@ from typing import Optional, Tuple
 
 from ai_router.protocol import MAX_QUERY_CHARS
 from ai_router.server import ServerConfig
-from tests.support import connect, request, route, start_server
+from ai_router.protocol import RouteRequest, RouteResult
+from ai_router.router import Router
+from tests.support import connect, request, route, shared_router, start_server
 
 
 def raw_exchange(port: int, data: bytes, timeout: float = 5.0) -> Tuple[bytes, float]:
@@ -178,6 +180,25 @@ class BadRequestTest(unittest.TestCase):
         status, body, _ = split(reply)
         self.assertEqual(431, status)
         self.assertIs(False, body["success"])
+
+
+class BrokenRouter(Router):
+    def route(self, request: RouteRequest) -> RouteResult:
+        raise RuntimeError("secret internal detail")
+
+
+class InternalErrorTest(unittest.TestCase):
+    def test_a_crashing_handler_gives_json_500_without_a_traceback(self) -> None:
+        base = shared_router()
+        server = start_server(self, BrokenRouter(base.catalogue, base.classifier))
+        conn = connect(self, server)
+        with self.assertLogs("ai_router.server", "ERROR") as logs:
+            status, body, response = request(conn, "POST", "/route", {"query": "hi"})
+        self.assertEqual(500, status)
+        self.assertEqual({"success": False, "error": "internal error (see the router log)"}, body)
+        self.assertEqual("close", response.getheader("Connection"))
+        self.assertIn("RuntimeError: secret internal detail", "\n".join(logs.output))
+        self.assertEqual(200, request(connect(self, server), "GET", "/health")[0])
 
 
 class StalledRequestTest(unittest.TestCase):
