@@ -176,7 +176,7 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
             log.error("cannot listen on %s:%d: %s", args.host, port, e.strerror or e)
         return EXIT_FAILURE
 
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
                               name="http-server", daemon=True)
     thread.start()
     if args.lifeline != "none":

@@ -129,11 +129,13 @@ class RouterProcess:
             return "\n".join(self.lines)
 
     def wait_exit(self, timeout: float) -> Optional[int]:
-        """Exit code, or None if still running at the deadline."""
+        """Exit code, or None if still running at the deadline. After an exit, all output is collected."""
         try:
-            return self.proc.wait(timeout)
+            code = self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+        self._reader.join(5)  # stderr reaches EOF once the process (its only writer) is gone
+        return code
 
     def stop(self) -> None:
         """Kill the child (by pid) if it is still running, and reap it."""
@@ -163,6 +165,20 @@ def pid_alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
+
+
+def deadline(seconds: float) -> float:
+    """``seconds``, stretched (at most 3x, with a note) when the machine is overloaded.
+
+    The exit-time limits are requirements on a normally loaded machine; with the load average far
+    above the CPU count (parallel builds) a process may not even be scheduled for a while.
+    """
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    if load <= 1.5:
+        return seconds
+    stretched = seconds * min(3.0, load / 1.5)
+    print(f"\n[note] load average {load:.1f} per CPU: allowing {stretched:.1f} s instead of {seconds:g} s")
+    return stretched
 
 
 def wait_until(condition: Any, timeout: float, interval: float = 0.02) -> bool:

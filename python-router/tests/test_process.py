@@ -12,7 +12,7 @@ import time
 import unittest
 from pathlib import Path
 
-from tests.support import READY, ROUTER_DIR, pid_alive, spawn, wait_until
+from tests.support import READY, deadline, pid_alive, spawn, wait_until
 
 
 def get_health(port: int) -> dict:
@@ -100,7 +100,7 @@ class StopTest(unittest.TestCase):
         idle.getresponse().read()
         started = time.monotonic()
         os.kill(router.proc.pid, signum)
-        self.assertEqual(0, router.wait_exit(1.0), router.output())
+        self.assertEqual(0, router.wait_exit(deadline(1.0)), router.output())
         print(f"\n[process] exit after {signal.Signals(signum).name}: {(time.monotonic() - started) * 1000:.0f} ms")
         self.assertIn(f"[*] Stopping: {signal.Signals(signum).name}", router.output())
 
@@ -118,7 +118,7 @@ class LifelineTest(unittest.TestCase):
         router.proc.stdin.write(b"anything written is ignored\n")
         router.proc.stdin.flush()
         router.proc.stdin.close()
-        self.assertEqual(0, router.wait_exit(2.0), router.output())
+        self.assertEqual(0, router.wait_exit(deadline(2.0)), router.output())
         self.assertIn("stdin closed", router.output())
 
     def test_no_lifeline_by_default(self) -> None:
@@ -141,7 +141,7 @@ class LifelineTest(unittest.TestCase):
         os.kill(parent.proc.pid, signal.SIGKILL)
         parent.proc.wait(5)
         started = time.monotonic()
-        self.assertTrue(wait_until(lambda: not pid_alive(child), 2.0), "router outlived its parent by 2 s")
+        self.assertTrue(wait_until(lambda: not pid_alive(child), deadline(2.0)), "router outlived its parent")
         print(f"\n[process] ppid lifeline exit after {(time.monotonic() - started) * 1000:.0f} ms")
 
 
