@@ -1,0 +1,60 @@
+package dev.airouter.launcher;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import picocli.CommandLine.Option;
+
+/** Options shared by {@code dev} and {@code backend}; each also read from the environment (the CLI wins). */
+final class RunOptions {
+    @Option(names = "--host", defaultValue = "${env:AIROUTER_HOST:-127.0.0.1}", paramLabel = "HOST",
+            description = "Address the backend listens on (env AIROUTER_HOST; default ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(names = "--backend-port", defaultValue = "${env:AIROUTER_BACKEND_PORT:-3002}", paramLabel = "PORT",
+            description = "Backend HTTP port, 0 = any free port (env AIROUTER_BACKEND_PORT; default ${DEFAULT-VALUE}).")
+    int backendPort;
+
+    @Option(names = "--router-port", defaultValue = "${env:AIROUTER_ROUTER_PORT:-8888}", paramLabel = "PORT",
+            description = "Port of the spawned or adopted router, 0 = any free port (env AIROUTER_ROUTER_PORT; default ${DEFAULT-VALUE}).")
+    int routerPort;
+
+    @Option(names = "--router-command", defaultValue = "${env:AIROUTER_ROUTER_COMMAND}", paramLabel = "COMMAND",
+            description = "Run this command line as the router instead of the bundled one (split like a shell, no shell);"
+                    + " it gets ROUTER_PORT and is ready on any 2xx from /health (env AIROUTER_ROUTER_COMMAND).")
+    String routerCommand;
+
+    @Option(names = "--router-url", defaultValue = "${env:AIROUTER_ROUTER_URL}", paramLabel = "URL",
+            description = "Use an already running router at this base URL; never spawn one (env AIROUTER_ROUTER_URL).")
+    String routerUrl;
+
+    @Option(names = "--redis-url", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}", paramLabel = "URL",
+            description = "Redis for sessions; 'none' = in-memory; unreachable = in-memory with a notice (env REDIS_URL; default ${DEFAULT-VALUE}).")
+    String redisUrl;
+
+    @Option(names = "--history-limit", defaultValue = "${env:AIROUTER_HISTORY_LIMIT:-20}", paramLabel = "N",
+            description = "Messages kept per session, 1-100000 (env AIROUTER_HISTORY_LIMIT; default ${DEFAULT-VALUE}).")
+    int historyLimit;
+
+    @Option(names = "--session-ttl", defaultValue = "${env:AIROUTER_SESSION_TTL:-30m}", paramLabel = "DURATION",
+            converter = Durations.class,
+            description = "Sliding session lifetime: 90s, 30m, 2h or PT30M (env AIROUTER_SESSION_TTL; default ${DEFAULT-VALUE}).")
+    Duration sessionTtl;
+
+    @Option(names = "--log-dir", defaultValue = "${env:AIROUTER_LOG_DIR:-logs}", paramLabel = "DIR",
+            description = "Directory for every log (backend.log, ai-router.log, frontend.log) and the run file (env AIROUTER_LOG_DIR; default ${DEFAULT-VALUE}).")
+    Path logDir;
+
+    @Option(names = "--cors-origin", split = ",", defaultValue = "${env:AIROUTER_CORS_ORIGIN}", paramLabel = "ORIGIN",
+            description = "Allowed browser origin, repeatable (env AIROUTER_CORS_ORIGIN, comma-separated; default the dev frontend's).")
+    List<String> corsOrigins;
+
+    @Option(names = "--router-timeout", defaultValue = "${env:AIROUTER_ROUTER_TIMEOUT:-30s}", paramLabel = "DURATION",
+            converter = Durations.class,
+            description = "How long a chat request waits for the router before 504 (env AIROUTER_ROUTER_TIMEOUT; default ${DEFAULT-VALUE}).")
+    Duration routerTimeout;
+
+    @Option(names = "--max-body-bytes", defaultValue = "${env:AIROUTER_MAX_BODY_BYTES:-1048576}", paramLabel = "BYTES",
+            description = "Largest request body accepted, else 413 (env AIROUTER_MAX_BODY_BYTES; default ${DEFAULT-VALUE}).")
+    long maxBodyBytes;
+}

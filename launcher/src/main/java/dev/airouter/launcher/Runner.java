@@ -1,0 +1,454 @@
+package dev.airouter.launcher;
+
+import dev.airouter.backend.ChatBackend;
+import dev.airouter.lifecycle.HealthCheck;
+import dev.airouter.lifecycle.ManagedProcess;
+import dev.airouter.lifecycle.PortHolder;
+import dev.airouter.lifecycle.ProcessConfig;
+import dev.airouter.lifecycle.ProcessState;
+import dev.airouter.lifecycle.ProcessStatus;
+import dev.airouter.session.SessionStoreConfig;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import picocli.CommandLine;
+
+/**
+ * Runs {@code dev} or {@code backend}: pre-flight checks, start (backend in-process, router and
+ * frontend as supervised children in their own process groups), the ready banner, then waits for
+ * Ctrl+C/SIGTERM (exit 0) or for a part to die (exit 1), and stops everything in parallel.
+ *
+ * <p>Signals: the launcher handles SIGINT and SIGTERM itself and marks itself stopping before it
+ * signals anything; a second signal forces an immediate exit (the lifeline watchers still take the
+ * children down). Children never see the terminal's Ctrl+C: they run in their own sessions.
+ */
+final class Runner {
+    static final Duration STOP_BUDGET = Duration.ofSeconds(5);
+
+    private final RunOptions options;
+    private final Frontend frontendOptions;
+    private final CommandLine.Model.CommandSpec spec;
+    private final Console console;
+    private final CountDownLatch done = new CountDownLatch(1);
+    private final AtomicReference<String> failure = new AtomicReference<>();
+    private final AtomicInteger signals = new AtomicInteger();
+    private final List<Runnable> stoppers = new ArrayList<>();
+    private volatile boolean stopping;
+    private volatile boolean ready;
+    private CompletableFuture<Void> stopped;
+
+    /** Frontend settings for {@code dev}; null for {@code backend}. */
+    record Frontend(int port, Path directory) {}
+
+    Runner(RunOptions options, Frontend frontend, CommandLine.Model.CommandSpec spec, Console console) {
+        this.options = options;
+        this.frontendOptions = frontend;
+        this.spec = spec;
+        this.console = console;
+    }
+
+    int run() throws InterruptedException {
+        long t0 = System.nanoTime();
+        validate();
+        List<String> routerCommand = options.routerCommand == null || options.routerCommand.isBlank() ? null
+                : parseCommand(options.routerCommand);
+        Path routerDir = null;
+        if (options.routerUrl == null && routerCommand == null) {
+            requireOnPath("python3", "the bundled AI router needs python3 (3.9 or newer)",
+                    "install python3, or use --router-url URL (a running router) or --router-command CMD");
+            routerDir = RouterSources.locate();
+        }
+        if (frontendOptions != null) {
+            checkFrontendPrerequisites();
+        }
+        int backendPort = resolvePort(options.backendPort);
+        int frontendPort = frontendOptions == null ? -1 : resolvePort(frontendOptions.port());
+        int routerPort = options.routerUrl != null ? -1 : resolvePort(options.routerPort);
+        requireFree(options.host, backendPort, "--backend-port");
+        if (frontendOptions != null) {
+            requireFree("127.0.0.1", frontendPort, "--frontend-port");
+        }
+        installSignalHandlers();
+
+        ChatBackend backend = buildBackend(backendPort, routerPort, routerDir, routerCommand, frontendPort);
+        register(backend::stop);
+        ManagedProcess frontend = null;
+        try {
+            backend.start();
+            backend.addRouterListener(e -> {
+                if (e.state() == ProcessState.FAILED && !stopping) {
+                    fail("the router FAILED: " + e.cause());
+                }
+            });
+            if (frontendOptions != null) {
+                frontend = startFrontend(frontendPort, backendPort);
+            }
+        } catch (RuntimeException e) {
+            if (stopping) {
+                stopAll();
+                return finish(failure.get() == null ? 0 : Launcher.FAILED);
+            }
+            console.line(Console.Source.LAUNCHER, "error: " + e.getMessage());
+            stopAll();
+            return finish(Launcher.FAILED);
+        }
+        ready = true;
+        if (!stopping) {
+            banner(backend, frontendPort, t0);
+            writeRunFile(backend, frontendPort);
+        }
+        done.await();
+        String why = failure.get();
+        if (why != null) {
+            console.line(Console.Source.LAUNCHER, "error: " + why + "; stopping everything");
+        }
+        stopAll();
+        return finish(why == null ? 0 : Launcher.FAILED);
+    }
+
+    private int finish(int code) {
+        RunFile.delete(options.logDir);
+        return code;
+    }
+
+    // ---- start -----------------------------------------------------------------------------
+
+    private ChatBackend buildBackend(int port, int routerPort, Path routerDir, List<String> routerCommand,
+            int frontendPort) {
+        SessionStoreConfig store;
+        try {
+            store = SessionStoreConfig.builder().redisUrl(options.redisUrl).historyLimit(options.historyLimit)
+                    .ttl(options.sessionTtl).build();
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        List<String> origins = new ArrayList<>();
+        if (options.corsOrigins != null) {
+            options.corsOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(origins::add);
+        }
+        int fp = frontendPort > 0 ? frontendPort : 3000;
+        origins.add("http://127.0.0.1:" + fp);
+        origins.add("http://localhost:" + fp);
+        ChatBackend.Builder b = ChatBackend.builder().host(options.host).port(port).logDir(options.logDir)
+                .storeConfig(store).corsOrigins(origins).routerTimeout(options.routerTimeout)
+                .maxBodyBytes(options.maxBodyBytes)
+                .routerOutput(line -> console.line(Console.Source.ROUTER, line));
+        if (options.routerUrl != null && !options.routerUrl.isBlank()) {
+            b.routerUrl(options.routerUrl);
+        } else {
+            b.routerPort(routerPort);
+            if (routerCommand != null) {
+                b.routerCommand(routerCommand);
+            } else {
+                b.routerDirectory(routerDir);
+            }
+        }
+        try {
+            return b.build();
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+    }
+
+    private ManagedProcess startFrontend(int port, int backendPort) throws InterruptedException {
+        Path dir = frontendOptions.directory().toAbsolutePath().normalize();
+        Path log = options.logDir.resolve("frontend.log");
+        if (!Files.isDirectory(dir.resolve("node_modules"))) {
+            installDependencies(dir, log);
+        }
+        ProcessConfig config = ProcessConfig.builder("frontend")
+                .command("node", "node_modules/vite/bin/vite.js", "--strictPort", "--host", "127.0.0.1",
+                        "--port", Integer.toString(port))
+                .workingDirectory(dir)
+                .environment(Map.of("BACKEND_PORT", Integer.toString(backendPort), "FRONTEND_PORT",
+                        Integer.toString(port), "NO_COLOR", "1"))
+                .healthCheck(HealthCheck.http("http://127.0.0.1:" + port + "/"))
+                .allowAdoption(false)
+                .startupTimeout(Duration.ofSeconds(60))
+                .stopGracePeriod(Duration.ofSeconds(2))
+                .logFile(log)
+                .outputListener(line -> console.line(Console.Source.FRONTEND, line))
+                .build();
+        ManagedProcess frontend = ManagedProcess.create(config);
+        register(frontend::close);
+        frontend.addListener(e -> {
+            if ((e.state() == ProcessState.STOPPED || e.state() == ProcessState.FAILED)
+                    && e.previous() == ProcessState.RUNNING && !stopping) {
+                fail("the frontend dev server exited on its own ("
+                        + e.status().lastExitCode().stream().mapToObj(c -> "exit code " + c).findFirst().orElse(e.cause())
+                        + "); see " + log);
+            }
+        });
+        frontend.ensureRunning();
+        return frontend;
+    }
+
+    private void installDependencies(Path dir, Path log) throws InterruptedException {
+        console.line(Console.Source.FRONTEND, "installing dependencies… (npm ci in " + dir + ")");
+        ManagedProcess npm = ManagedProcess.create(ProcessConfig.builder("frontend-install")
+                .command("npm", "ci", "--no-audit", "--no-fund")
+                .workingDirectory(dir)
+                .logFile(log)
+                .outputListener(line -> console.line(Console.Source.FRONTEND, line))
+                .build());
+        register(npm::close);
+        long t0 = System.nanoTime();
+        ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "airouter-npm-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        heartbeat.scheduleAtFixedRate(() -> console.line(Console.Source.FRONTEND, "installing dependencies… "
+                + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) + " s"), 5, 5, TimeUnit.SECONDS);
+        try {
+            int code = npm.runToCompletion(Duration.ofMinutes(15));
+            if (code != 0) {
+                throw new IllegalStateException("npm ci failed with exit code " + code + " in " + dir + "; see " + log
+                        + " (or run with --no-frontend)");
+            }
+            console.line(Console.Source.FRONTEND, "dependencies installed in "
+                    + TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0) + " s");
+        } finally {
+            heartbeat.shutdownNow();
+            npm.close();
+        }
+    }
+
+    private void banner(ChatBackend backend, int frontendPort, long t0) {
+        ProcessStatus router = backend.routerStatus();
+        String pid = router.pid().isPresent() ? "pid " + router.pid().getAsLong() : "pid unknown";
+        String how = options.routerUrl != null ? "external" : router.owned() ? "owned" : "adopted";
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format(Locale.ROOT, "ready in %.1f s%n", (System.nanoTime() - t0) / 1e9));
+        if (frontendPort > 0) {
+            sb.append("  page:     http://127.0.0.1:").append(frontendPort).append("/\n");
+        }
+        sb.append("  backend:  ").append(backend.url()).append('\n');
+        sb.append("  router:   ").append(backend.routerUrl()).append(" (").append(pid).append(", ").append(how).append(")\n");
+        sb.append("  store:    ").append(backend.storeBackend()).append('\n');
+        sb.append("  logs:     ").append(options.logDir.toAbsolutePath().normalize()).append('\n');
+        sb.append("  Press Ctrl+C to stop.");
+        for (String line : sb.toString().split("\n")) {
+            console.line(Console.Source.LAUNCHER, line);
+        }
+    }
+
+    private void writeRunFile(ChatBackend backend, int frontendPort) {
+        Properties p = new Properties();
+        p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
+        p.setProperty("mode", frontendOptions != null ? "dev" : "backend");
+        p.setProperty("backendUrl", backend.url().toString());
+        p.setProperty("backendPort", Integer.toString(backend.port()));
+        p.setProperty("routerUrl", backend.routerUrl().toString());
+        if (frontendPort > 0) {
+            p.setProperty("frontendPort", Integer.toString(frontendPort));
+            p.setProperty("pageUrl", "http://127.0.0.1:" + frontendPort + "/");
+        }
+        try {
+            RunFile.write(options.logDir, p);
+        } catch (IOException e) {
+            console.line(Console.Source.LAUNCHER, "warning: cannot write the run file in " + options.logDir + ": " + e);
+        }
+    }
+
+    // ---- stop ------------------------------------------------------------------------------
+
+    private void register(Runnable stopper) {
+        synchronized (this) {
+            if (stopped == null) {
+                stoppers.add(stopper);
+                return;
+            }
+        }
+        stopper.run(); // already stopping: a part that registers late is stopped at once
+    }
+
+    private void fail(String why) {
+        if (failure.compareAndSet(null, why)) {
+            done.countDown();
+        }
+    }
+
+    /** Stops every registered part in parallel within one budget; later calls wait for the first. */
+    private void stopAll() {
+        CompletableFuture<Void> mine;
+        List<Runnable> parts;
+        synchronized (this) {
+            stopping = true;
+            if (stopped != null) {
+                mine = stopped;
+                parts = null;
+            } else {
+                stopped = mine = new CompletableFuture<>();
+                parts = new ArrayList<>(stoppers);
+                stoppers.clear();
+            }
+        }
+        if (parts == null) {
+            try {
+                mine.get(STOP_BUDGET.toMillis() + 2000, TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                // reported by the first caller
+            }
+            return;
+        }
+        long t0 = System.nanoTime();
+        console.line(Console.Source.LAUNCHER, "Shutting down…");
+        List<CompletableFuture<Void>> all = new ArrayList<>();
+        for (Runnable part : parts) {
+            all.add(CompletableFuture.runAsync(() -> {
+                try {
+                    part.run();
+                } catch (RuntimeException e) {
+                    console.line(Console.Source.LAUNCHER, "warning: while stopping: " + e.getMessage());
+                }
+            }));
+        }
+        try {
+            CompletableFuture.allOf(all.toArray(new CompletableFuture<?>[0]))
+                    .get(STOP_BUDGET.toMillis() + 1000, TimeUnit.MILLISECONDS);
+            console.line(Console.Source.LAUNCHER, String.format(Locale.ROOT, "stopped in %.0f ms",
+                    (System.nanoTime() - t0) / 1e6));
+        } catch (Exception e) {
+            console.line(Console.Source.LAUNCHER, "warning: not everything stopped within " + STOP_BUDGET.toSeconds()
+                    + " s; the lifeline watchers will end what is left");
+        } finally {
+            mine.complete(null);
+        }
+    }
+
+    @SuppressWarnings("removal")
+    private void installSignalHandlers() {
+        for (String name : new String[] {"INT", "TERM"}) {
+            try {
+                sun.misc.Signal.handle(new sun.misc.Signal(name), sig -> onSignal(sig.getName()));
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                // not available here: the JVM's default handling and the shutdown hooks remain
+            }
+        }
+    }
+
+    private void onSignal(String name) {
+        if (signals.incrementAndGet() > 1) {
+            console.line(Console.Source.LAUNCHER, "second SIG" + name + ": forcing exit");
+            Runtime.getRuntime().halt(130);
+        }
+        console.line(Console.Source.LAUNCHER, "SIG" + name + " received");
+        stopping = true;
+        if (!ready) {
+            // the main thread is blocked starting a part: stopping the parts makes that call return
+            Thread t = new Thread(this::stopAll, "airouter-stop");
+            t.setDaemon(true);
+            t.start();
+        }
+        done.countDown();
+    }
+
+    // ---- checks ----------------------------------------------------------------------------
+
+    private void validate() {
+        port("--backend-port", options.backendPort);
+        port("--router-port", options.routerPort);
+        if (frontendOptions != null) {
+            port("--frontend-port", frontendOptions.port());
+        }
+        if (options.historyLimit < 1 || options.historyLimit > 100_000) {
+            usage("--history-limit must be between 1 and 100000, was " + options.historyLimit);
+        }
+        if (options.maxBodyBytes < 1024) {
+            usage("--max-body-bytes must be at least 1024, was " + options.maxBodyBytes);
+        }
+        boolean url = options.routerUrl != null && !options.routerUrl.isBlank();
+        boolean command = options.routerCommand != null && !options.routerCommand.isBlank();
+        if (url && command) {
+            usage("--router-url and --router-command exclude each other: use a running router, or run your own command");
+        }
+        if (url && !options.routerUrl.matches("https?://[^\\s/]+(/.*)?")) {
+            usage("--router-url '" + options.routerUrl + "' is not an http(s) URL; expected e.g. http://127.0.0.1:8888");
+        }
+    }
+
+    private List<String> parseCommand(String line) {
+        try {
+            return CommandLines.split(line);
+        } catch (IllegalArgumentException e) {
+            throw usageException("--router-command '" + line + "' " + e.getMessage());
+        }
+    }
+
+    private void port(String option, int value) {
+        if (value < 0 || value > 65535) {
+            usage(option + " must be 0-65535 (0 = any free port), was " + value);
+        }
+    }
+
+    private void usage(String message) {
+        throw usageException(message);
+    }
+
+    private CommandLine.ParameterException usageException(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
+    }
+
+    private void checkFrontendPrerequisites() {
+        Path dir = frontendOptions.directory();
+        if (!Files.isRegularFile(dir.resolve("package.json"))) {
+            throw new IllegalStateException("no frontend at " + dir.toAbsolutePath().normalize()
+                    + " (package.json missing); run from the repository root, pass --frontend-dir DIR,"
+                    + " or use 'backend' / --no-frontend");
+        }
+        requireOnPath("node", "the frontend dev server needs Node.js 20+", "install node and npm, or use --no-frontend");
+        if (!Files.isDirectory(dir.resolve("node_modules"))) {
+            requireOnPath("npm", "installing the frontend needs npm", "install npm, or use --no-frontend");
+        }
+    }
+
+    private static void requireOnPath(String executable, String why, String fix) {
+        String path = System.getenv().getOrDefault("PATH", "");
+        for (String d : path.split(java.io.File.pathSeparator)) {
+            if (!d.isEmpty() && Files.isExecutable(Path.of(d, executable))) {
+                return;
+            }
+        }
+        throw new IllegalStateException("'" + executable + "' was not found on PATH: " + why + "; " + fix);
+    }
+
+    private static int resolvePort(int port) {
+        if (port != 0) {
+            return port;
+        }
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot find a free port: " + e.getMessage(), e);
+        }
+    }
+
+    private void requireFree(String host, int port, String option) {
+        String target = "0.0.0.0".equals(host) || "::".equals(host) ? "127.0.0.1" : host;
+        if (PortHolder.isAccepting(target, port, Duration.ofMillis(300))) {
+            String holder = RunFile.read(options.logDir)
+                    .map(p -> "another airouter " + p.getProperty("mode") + " (pid " + p.getProperty("pid") + ")")
+                    .orElse(PortHolder.describe(port));
+            throw new IllegalStateException(option + " " + port + " is already in use, " + holder
+                    + "; stop it, or choose another port (0 = any free port)");
+        }
+    }
+}

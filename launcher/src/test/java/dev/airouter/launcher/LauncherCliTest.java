@@ -1,0 +1,136 @@
+package dev.airouter.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LauncherCliTest {
+    @TempDir Path logs;
+
+    record Result(int code, String out, String err) {}
+
+    static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Launcher.execute(args, new PrintWriter(out, true), new PrintWriter(err, true));
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void helpListsEveryCommand() {
+        Result r = run("--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("dev", "backend", "status", "Exit codes");
+        Result dev = run("dev", "--help");
+        assertThat(dev.code()).isZero();
+        assertThat(dev.out()).contains("--backend-port", "--frontend-port", "--router-port", "--router-command",
+                "--router-url", "--redis-url", "--history-limit", "--session-ttl", "--log-dir", "--no-frontend",
+                "--frontend-dir", "AIROUTER_BACKEND_PORT", "REDIS_URL");
+    }
+
+    @Test
+    void versionNamesTheCommit() {
+        Result r = run("--version");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("airouter launcher", "commit");
+        assertThat(run("status", "--version").out()).contains("commit");
+    }
+
+    @Test
+    void badOptionsAreUsageErrorsNamingOptionAndValue() {
+        Result port = run("dev", "--backend-port", "abc");
+        assertThat(port.code()).isEqualTo(2);
+        assertThat(port.err()).contains("--backend-port").contains("abc");
+
+        Result ttl = run("backend", "--session-ttl", "5 parsecs", "--log-dir", logs.toString());
+        assertThat(ttl.code()).isEqualTo(2);
+        assertThat(ttl.err()).contains("--session-ttl").contains("'5 parsecs' is not a duration");
+
+        Result range = run("dev", "--backend-port", "70000", "--log-dir", logs.toString());
+        assertThat(range.code()).isEqualTo(2);
+        assertThat(range.err()).contains("--backend-port must be 0-65535").contains("70000");
+
+        Result both = run("backend", "--router-url", "http://127.0.0.1:1", "--router-command", "x",
+                "--log-dir", logs.toString());
+        assertThat(both.code()).isEqualTo(2);
+        assertThat(both.err()).contains("--router-url and --router-command exclude each other");
+
+        Result quote = run("backend", "--router-command", "python3 'unclosed", "--log-dir", logs.toString());
+        assertThat(quote.code()).isEqualTo(2);
+        assertThat(quote.err()).contains("--router-command").contains("unclosed ' quote");
+
+        Result unknown = run("deploy");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("deploy");
+    }
+
+    @Test
+    void statusReportsUnreachableWithExitCode3() {
+        int port = dev.airouter.testing.FreePorts.next();
+        Result r = run("status", "--url", "http://127.0.0.1:" + port, "--log-dir", logs.toString());
+        assertThat(r.code()).isEqualTo(3);
+        assertThat(r.err()).contains("not reachable").contains(Integer.toString(port));
+    }
+
+    @Test
+    void statusSummarisesHealthyAndDegraded() throws Exception {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        String[] answer = {"{\"status\":\"ok\",\"router\":{\"state\":\"RUNNING\",\"healthy\":true,\"pid\":42,"
+                + "\"owned\":true,\"restarts\":1,\"url\":\"http://127.0.0.1:8888\"},\"store\":{\"backend\":\"memory\","
+                + "\"sessions\":3},\"uptimeS\":5}"};
+        int[] code = {200};
+        server.createContext("/health", ex -> {
+            byte[] body = answer[0].getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(code[0], body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        server.start();
+        try {
+            String url = "http://127.0.0.1:" + server.getAddress().getPort();
+            Result ok = run("status", "--url", url);
+            assertThat(ok.code()).isZero();
+            assertThat(ok.out()).contains("ok (HTTP 200)", "RUNNING", "pid 42", "owned", "restarts 1", "memory", "sessions 3");
+            Result json = run("status", "--url", url, "--json");
+            assertThat(json.out().trim()).isEqualTo(answer[0]);
+            code[0] = 503;
+            answer[0] = answer[0].replace("\"ok\"", "\"degraded\"").replace("RUNNING", "RESTARTING");
+            Result degraded = run("status", "--url", url);
+            assertThat(degraded.code()).isEqualTo(1);
+            assertThat(degraded.out()).contains("degraded", "RESTARTING");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
+    void durationsAcceptShortAndIsoForms() {
+        Durations d = new Durations();
+        assertThat(d.convert("90s")).isEqualTo(Duration.ofSeconds(90));
+        assertThat(d.convert("30m")).isEqualTo(Duration.ofMinutes(30));
+        assertThat(d.convert("2h")).isEqualTo(Duration.ofHours(2));
+        assertThat(d.convert("500ms")).isEqualTo(Duration.ofMillis(500));
+        assertThat(d.convert("PT30M")).isEqualTo(Duration.ofMinutes(30));
+        assertThatThrownBy(() -> d.convert("0s")).hasMessageContaining("positive");
+    }
+
+    @Test
+    void commandLinesSplitLikeAShell() {
+        assertThat(CommandLines.split("python3 -m ai_router --name 'two words' \"a \\\"b\\\"\" c\\ d"))
+                .containsExactly("python3", "-m", "ai_router", "--name", "two words", "a \"b\"", "c d");
+        assertThat(CommandLines.split("  x  ")).isEqualTo(List.of("x"));
+        assertThatThrownBy(() -> CommandLines.split("a \"b")).hasMessageContaining("unclosed");
+        assertThatThrownBy(() -> CommandLines.split("   ")).hasMessageContaining("empty");
+    }
+}
