@@ -137,6 +137,27 @@ class LauncherIT {
         }
     }
 
+    @Test
+    void jarAloneExtractsAndRunsTheBundledRouter() throws Exception {
+        Path alone = logs.resolve("alone");
+        Files.createDirectories(alone);
+        Path jar = Files.copy(LauncherProcess.JAR, alone.resolve("launcher.jar"));
+        try (LauncherProcess l = LauncherProcess.start(alone, jar, List.of("backend", "--backend-port", "0",
+                "--router-port", "0", "--redis-url", "none", "--log-dir", logs.toString()),
+                java.util.Map.of("XDG_CACHE_HOME", alone.resolve("cache").toString()))) {
+            String backend = l.group("\\[launcher\\]\\s+backend:\\s+(\\S+)", START);
+            HttpResponse<String> chat = post(backend + "/api/chat", "{\"message\":\"what is 6 times 7\"}");
+            assertThat(chat.statusCode()).isEqualTo(200);
+            assertThat(chat.body()).contains("42");
+            try (Stream<Path> cached = Files.list(alone.resolve("cache").resolve("airouter"))) {
+                assertThat(cached.map(p -> p.getFileName().toString())).anyMatch(n -> n.startsWith("python-router-"));
+            }
+            l.signal("TERM");
+            assertThat(l.process.waitFor(15, TimeUnit.SECONDS)).isTrue();
+            assertThat(l.process.exitValue()).isZero();
+        }
+    }
+
     private void assertKillLeavesNothing(LauncherProcess l) throws Exception {
         Set<Long> tree = l.tree();
         assertThat(tree).isNotEmpty();

@@ -45,16 +45,22 @@ final class LauncherProcess implements AutoCloseable {
     }
 
     static LauncherProcess start(List<String> args) throws IOException {
+        return start(REPO, JAR, args, java.util.Map.of());
+    }
+
+    static LauncherProcess start(Path directory, Path jar, List<String> args, java.util.Map<String, String> env)
+            throws IOException {
         List<String> command = new ArrayList<>();
         // SIGINT must reach the JVM with its default disposition even if our parent ignores it
         if (Files.isExecutable(Path.of("/usr/bin/env"))) {
             command.addAll(List.of("/usr/bin/env", "--default-signal=INT"));
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(List.of("-jar", JAR.toString()));
+        command.addAll(List.of("-jar", jar.toString()));
         command.addAll(args);
-        ProcessBuilder pb = new ProcessBuilder(command).directory(REPO.toFile()).redirectErrorStream(true);
+        ProcessBuilder pb = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true);
         pb.environment().put("NO_COLOR", "1");
+        pb.environment().putAll(env);
         pb.environment().remove("REDIS_URL");
         return new LauncherProcess(pb.start());
     }
