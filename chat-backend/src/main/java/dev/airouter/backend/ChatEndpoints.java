@@ -1,0 +1,159 @@
+package dev.airouter.backend;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.airouter.session.ChatMessage;
+import dev.airouter.session.Session;
+import dev.airouter.session.SessionIds;
+import dev.airouter.session.SessionStats;
+import dev.airouter.session.SessionStore;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The chat and session endpoints. All run on worker threads and may block on the store (bounded by
+ * its command timeout) and the router (bounded by {@code routerTimeout}).
+ */
+final class ChatEndpoints {
+    private final SessionStore store;
+    private final RouterHandle router;
+    private final RouterClient client;
+    private final int maxMessageCodePoints;
+    private final long historyBudgetBytes;
+
+    ChatEndpoints(SessionStore store, RouterHandle router, RouterClient client, int maxMessageCodePoints,
+            long historyBudgetBytes) {
+        this.store = store;
+        this.router = router;
+        this.client = client;
+        this.maxMessageCodePoints = maxMessageCodePoints;
+        this.historyBudgetBytes = historyBudgetBytes;
+    }
+
+    /**
+     * {@code POST /api/chat}: validate, fail fast if the router is down, load the history, route,
+     * then append the user message and the reply in one atomic append.
+     */
+    Reply chat(Call call) {
+        long started = System.nanoTime();
+        ChatRequest request = ChatRequest.parse(call.body(), maxMessageCodePoints);
+        String sessionId = request.sessionId() != null ? request.sessionId() : SessionIds.random();
+        call.noteSession(sessionId);
+        router.checkAvailable();
+        ChatMessage user = ChatMessage.user(request.message());
+        List<ChatMessage> stored = request.useHistory()
+                ? StoreCalls.call(() -> store.load(sessionId)).map(Session::messages).orElse(List.of())
+                : List.of();
+        List<RouterClient.Turn> history = HistoryBudget.fit(stored, historyBudgetBytes);
+        RouterClient.Answer answer = client.route(request.message(), sessionId, history, request.agent(),
+                call.requestId(), router::connectFailed);
+        router.connected();
+        Map<String, Object> stamp = new LinkedHashMap<>();
+        stamp.put("agent", answer.agent());
+        stamp.put("confidence", answer.confidence());
+        stamp.put("fallbackTriggered", answer.fallbackTriggered());
+        ChatMessage reply = ChatMessage.assistant(answer.content()).withMetadata(stamp);
+        StoreCalls.call(() -> store.append(sessionId, List.of(user, reply)));
+
+        Map<String, Object> metadata = new LinkedHashMap<>(stamp);
+        metadata.put("reasoning", answer.reasoning());
+        metadata.put("processingTime", Math.round((System.nanoTime() - started) / 100_000.0) / 10.0);
+        metadata.put("routerLatencyMs", answer.routerLatencyMs());
+        metadata.put("historyLength", history.size());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("success", true);
+        body.put("message", answer.content());
+        body.put("sessionId", sessionId);
+        body.put("metadata", metadata);
+        return Reply.ok(body);
+    }
+
+    /** {@code GET /api/sessions/{id}}. */
+    Reply getSession(Call call) {
+        String id = pathSessionId(call);
+        Session session = StoreCalls.call(() -> store.load(id)).orElseThrow(() -> notFound(id));
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("sessionId", session.id());
+        List<Map<String, Object>> messages = new ArrayList<>();
+        for (ChatMessage m : session.messages()) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("id", m.id());
+            out.put("role", m.role());
+            out.put("content", m.content());
+            out.put("timestamp", iso(m.timestamp()));
+            if (!m.metadata().isEmpty()) {
+                out.put("metadata", m.metadata());
+            }
+            messages.add(out);
+        }
+        body.put("messages", messages);
+        body.put("createdAt", iso(session.createdAt()));
+        body.put("updatedAt", iso(session.updatedAt()));
+        return Reply.ok(body);
+    }
+
+    /** {@code DELETE /api/sessions/{id}}: 204, or 404 when unknown. */
+    Reply deleteSession(Call call) {
+        String id = pathSessionId(call);
+        if (!StoreCalls.call(() -> store.delete(id))) {
+            throw notFound(id);
+        }
+        return Reply.noContent();
+    }
+
+    /** {@code POST /api/chat/clear {sessionId}}: {@code {success:true}}, or 404 when unknown. */
+    Reply clear(Call call) {
+        JsonNode node = call.body().get("sessionId");
+        if (node == null || node.isNull() || !node.isTextual()) {
+            throw ApiError.badRequest("invalid sessionId", "'sessionId' is required and must be a string, got "
+                    + Json.type(node) + "; e.g. {\"sessionId\":\"my-session-1\"}");
+        }
+        String id = node.textValue();
+        if (!SessionIds.isValid(id)) {
+            throw ApiError.badRequest("invalid sessionId", "'sessionId' must be 1-" + SessionIds.MAX_LENGTH
+                    + " characters of [A-Za-z0-9_-]");
+        }
+        call.noteSession(id);
+        if (!StoreCalls.call(() -> store.delete(id))) {
+            throw notFound(id);
+        }
+        return Reply.ok(Map.of("success", true));
+    }
+
+    /** {@code GET /api/chat/stats}. */
+    Reply stats(Call call) {
+        SessionStats stats = StoreCalls.call(store::stats);
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("success", true);
+        body.put("backend", stats.backend());
+        body.put("sessions", stats.sessions());
+        body.put("hits", stats.hits());
+        body.put("misses", stats.misses());
+        body.put("appends", stats.appends());
+        body.put("expirations", stats.expirations());
+        body.put("evictions", stats.evictions());
+        return Reply.ok(body);
+    }
+
+    private static String pathSessionId(Call call) {
+        String id = call.pathParameter();
+        if (!SessionIds.isValid(id)) {
+            throw ApiError.badRequest("invalid sessionId", "the session id in the path must be 1-"
+                    + SessionIds.MAX_LENGTH + " characters of [A-Za-z0-9_-]");
+        }
+        call.noteSession(id);
+        return id;
+    }
+
+    private static ApiError notFound(String id) {
+        return new ApiError(404, "session not found", "no session " + id
+                + " (it never existed, was deleted, or expired after inactivity)");
+    }
+
+    static String iso(Instant instant) {
+        return instant.truncatedTo(ChronoUnit.MILLIS).toString();
+    }
+}

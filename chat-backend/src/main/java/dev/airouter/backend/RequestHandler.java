@@ -1,0 +1,112 @@
+package dev.airouter.backend;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.undertow.server.HttpHandler;
+import io.undertow.server.HttpServerExchange;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The root handler. On the IO thread it does only cheap work: request id, access log, CORS,
+ * routing (404/405/OPTIONS), admission, and the non-blocking body read. The endpoint itself — store
+ * and router calls, which block — runs on the worker pool.
+ *
+ * <p><b>Admission</b>: at most {@code maxInFlight} requests are past admission at once (queued for a
+ * worker or running); the next one is answered 503 at once instead of growing a backlog. A permit
+ * is released when the exchange completes, however it ends.
+ */
+final class RequestHandler implements HttpHandler {
+    private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
+
+    private final Routes routes;
+    private final Cors cors;
+    private final BodyReader bodies;
+    private final Responses responses;
+    private final Json json;
+    private final ExecutorService workers;
+    private final Semaphore inFlight;
+    private final int maxInFlight;
+
+    RequestHandler(Routes routes, Cors cors, BodyReader bodies, Responses responses, Json json,
+            ExecutorService workers, int maxInFlight) {
+        this.routes = routes;
+        this.cors = cors;
+        this.bodies = bodies;
+        this.responses = responses;
+        this.json = json;
+        this.workers = workers;
+        this.maxInFlight = maxInFlight;
+        this.inFlight = new Semaphore(maxInFlight);
+    }
+
+    int inFlight() {
+        return maxInFlight - inFlight.availablePermits();
+    }
+
+    int maxInFlight() {
+        return maxInFlight;
+    }
+
+    @Override
+    public void handleRequest(HttpServerExchange exchange) {
+        long started = System.nanoTime();
+        String requestId = RequestIds.acceptOrCreate(exchange.getRequestHeaders().getFirst(Responses.X_REQUEST_ID));
+        exchange.getResponseHeaders().put(Responses.X_REQUEST_ID, requestId);
+        exchange.addExchangeCompleteListener(AccessLog.listener(started, requestId));
+        cors.apply(exchange);
+        try {
+            Routes.Match match = routes.match(exchange.getRequestMethod(), exchange.getRequestPath(), allow -> {
+                cors.preflight(exchange, allow);
+                responses.send(exchange, Reply.noContent());
+            });
+            if (match == null) {
+                return; // OPTIONS answered
+            }
+            admit(exchange);
+            if (match.hasBody()) {
+                bodies.read(exchange, body -> dispatch(exchange, match, requestId, body));
+            } else {
+                dispatch(exchange, match, requestId, null);
+            }
+        } catch (ApiError e) {
+            responses.error(exchange, e);
+        }
+    }
+
+    private void admit(HttpServerExchange exchange) {
+        if (!inFlight.tryAcquire()) {
+            throw ApiError.unavailable("server busy", maxInFlight + " requests are already in flight (the"
+                    + " maxInFlight limit); retry shortly");
+        }
+        exchange.addExchangeCompleteListener((ex, next) -> {
+            inFlight.release();
+            next.proceed();
+        });
+    }
+
+    private void dispatch(HttpServerExchange exchange, Routes.Match match, String requestId, byte[] body) {
+        try {
+            exchange.dispatch(workers, () -> run(exchange, match, requestId, body));
+        } catch (RejectedExecutionException e) {
+            responses.error(exchange, ApiError.unavailable("server stopping", "the backend is shutting down"));
+        }
+    }
+
+    private void run(HttpServerExchange exchange, Routes.Match match, String requestId, byte[] body) {
+        try {
+            JsonNode parsed = body == null ? json.mapper().createObjectNode() : json.parseObject(body);
+            responses.send(exchange, match.endpoint().handle(new Call(exchange, requestId, parsed, match.pathParameter())));
+        } catch (ApiError e) {
+            responses.error(exchange, e);
+        } catch (RuntimeException | LinkageError | AssertionError e) {
+            // a bug, never client input: log it once, and still answer so the client is not left hanging
+            LOG.error("internal error on {} {} (request id {})", exchange.getRequestMethod(),
+                    Text.printable(exchange.getRequestPath()), requestId, e);
+            responses.error(exchange, new ApiError(500, "internal error",
+                    "the backend failed unexpectedly; see its log for request id " + requestId));
+        }
+    }
+}

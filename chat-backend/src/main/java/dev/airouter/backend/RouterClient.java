@@ -1,0 +1,138 @@
+package dev.airouter.backend;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import okhttp3.ConnectionPool;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+
+/**
+ * Calls {@code POST /route} on the router over one shared OkHttp client.
+ *
+ * <p>Why these settings: silent retries are off ({@code retryOnConnectionFailure(false)}) because
+ * OkHttp would re-send the POST on a stale pooled connection, running an agent (maybe an LLM call)
+ * twice; instead idle connections are dropped after 10 s, below the router's 15 s idle timeout, and
+ * the pool is emptied whenever the router restarts ({@link #evictConnections}) or a call fails.
+ * Every response body is closed. Thread-safe.
+ */
+final class RouterClient {
+    private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+
+    private final HttpUrl routeUrl;
+    private final OkHttpClient http;
+    private final Json json;
+    private final Duration timeout;
+
+    RouterClient(HttpUrl base, Duration timeout, Json json) {
+        this.routeUrl = base.newBuilder().encodedPath("/route").build();
+        this.timeout = timeout;
+        this.json = json;
+        this.http = new OkHttpClient.Builder()
+                .connectTimeout(Duration.ofSeconds(2))
+                .readTimeout(timeout)
+                .writeTimeout(timeout)
+                .callTimeout(timeout)
+                .retryOnConnectionFailure(false)
+                .followRedirects(false)
+                .protocols(List.of(Protocol.HTTP_1_1))
+                .connectionPool(new ConnectionPool(32, 10, TimeUnit.SECONDS))
+                .build();
+    }
+
+    /** One turn of earlier conversation, as the router expects it. */
+    record Turn(String role, String content) {}
+
+    /** The router's answer. */
+    record Answer(String agent, double confidence, String content, String reasoning, boolean fallbackTriggered,
+            double routerLatencyMs) {}
+
+    /**
+     * Routes one query.
+     *
+     * @throws ApiError 503 (cannot connect, connection lost), 504 (timeout), 400 (the router rejected
+     *     the request), 502 (the router failed or answered nonsense)
+     */
+    Answer route(String query, String sessionId, List<Turn> history, String agent, String requestId,
+            Runnable onConnectFailure) {
+        ObjectNode body = json.mapper().createObjectNode();
+        body.put("query", query);
+        body.put("session_id", sessionId);
+        ArrayNode turns = body.putArray("history");
+        for (Turn t : history) {
+            turns.addObject().put("role", t.role()).put("content", t.content());
+        }
+        if (agent != null) {
+            body.put("agent", agent);
+        }
+        Request request = new Request.Builder().url(routeUrl)
+                .header("X-Request-Id", requestId)
+                .post(RequestBody.create(json.bytes(body), JSON))
+                .build();
+        long started = System.nanoTime();
+        try (Response response = http.newCall(request).execute()) {
+            ResponseBody responseBody = response.body();
+            byte[] bytes = responseBody.bytes();
+            double millis = (System.nanoTime() - started) / 1_000_000.0;
+            return answer(response.code(), bytes, millis);
+        } catch (ConnectException e) {
+            evictConnections();
+            onConnectFailure.run();
+            throw ApiError.unavailable("router unavailable", "cannot connect to the router at " + base()
+                    + " (" + e.getMessage() + "); it may be restarting");
+        } catch (InterruptedIOException e) {
+            evictConnections();
+            throw new ApiError(504, "router timeout", "the router did not answer within " + timeout.toMillis()
+                    + " ms (routerTimeout)");
+        } catch (IOException e) {
+            evictConnections();
+            throw ApiError.unavailable("router connection failed", "the connection to the router at " + base()
+                    + " failed: " + e.getMessage() + "; it may have crashed or be restarting");
+        }
+    }
+
+    private Answer answer(int status, byte[] bytes, double millis) {
+        JsonNode node;
+        try {
+            node = json.mapper().readTree(bytes);
+        } catch (IOException e) {
+            node = null;
+        }
+        String reason = node != null && node.path("error").isTextual() ? node.path("error").asText() : null;
+        if (status >= 400 && status < 500) {
+            throw ApiError.badRequest("router rejected the request", reason != null ? reason
+                    : "the router answered HTTP " + status + " to POST /route");
+        }
+        if (status != 200 || node == null || !node.path("content").isTextual()) {
+            throw new ApiError(502, "router failed", "the router answered HTTP " + status + " to POST /route"
+                    + (reason != null ? ": " + reason : " without a valid answer") + "; see its log");
+        }
+        return new Answer(node.path("agent").asText(""), node.path("confidence").asDouble(0),
+                node.path("content").asText(), node.path("reasoning").asText(""),
+                node.path("fallback_triggered").asBoolean(false), Math.round(millis * 10) / 10.0);
+    }
+
+    String base() {
+        return routeUrl.newBuilder().encodedPath("/").build().toString();
+    }
+
+    void evictConnections() {
+        http.connectionPool().evictAll();
+    }
+
+    void close() {
+        evictConnections();
+    }
+}

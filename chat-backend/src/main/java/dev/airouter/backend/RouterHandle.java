@@ -1,0 +1,40 @@
+package dev.airouter.backend;
+
+import dev.airouter.lifecycle.ProcessListener;
+import dev.airouter.lifecycle.ProcessStatus;
+import java.net.URI;
+
+/**
+ * The router as the backend sees it: a supervised process ({@link ManagedRouter}, spawned or
+ * adopted) or an external URL that is never spawned ({@link ExternalRouter}).
+ */
+interface RouterHandle extends AutoCloseable {
+    /** Makes the router available: adopt or spawn and wait for readiness, or check the external URL. */
+    void start() throws InterruptedException;
+
+    /** @return the router's base URL, e.g. {@code http://127.0.0.1:8888} */
+    URI url();
+
+    /** @return the current status */
+    ProcessStatus status();
+
+    /**
+     * Fails fast when the router is known to be down, so a request never waits on a dead socket.
+     *
+     * @throws ApiError 503 with {@code Retry-After} when the router is not up
+     */
+    void checkAvailable();
+
+    /** Called when a connection to the router was refused. */
+    void connectFailed();
+
+    /** Called when a router call got an answer. */
+    void connected();
+
+    /** Adds a listener for the router's state transitions (never called for an external router). */
+    void addListener(ProcessListener listener);
+
+    /** Stops the router if this backend owns it; idempotent. */
+    @Override
+    void close();
+}

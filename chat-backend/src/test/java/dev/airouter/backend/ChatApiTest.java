@@ -1,0 +1,183 @@
+package dev.airouter.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.airouter.testing.NoLeftoverProcesses;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The chat and session endpoints against the real python-router, with the in-memory store. */
+@ExtendWith(NoLeftoverProcesses.class)
+class ChatApiTest {
+    private static ChatBackend backend;
+    private static Http http;
+
+    @BeforeAll
+    static void start() throws InterruptedException {
+        backend = TestBackends.memory().build().start();
+        http = new Http(backend.url());
+    }
+
+    @AfterAll
+    static void stop() {
+        if (backend != null) {
+            backend.stop();
+        }
+    }
+
+    @Test
+    void secondMessageRecallsTheFirst() {
+        Http.Response first = http.postJson("/api/chat", Map.of("message", "Hello"));
+        assertThat(first.status()).as(first.text()).isEqualTo(200);
+        JsonNode one = first.json();
+        assertThat(one.path("success").asBoolean()).isTrue();
+        assertThat(one.path("message").asText()).isNotBlank();
+        String sessionId = one.path("sessionId").asText();
+        assertThat(sessionId).isNotBlank();
+        assertThat(one.path("metadata").path("historyLength").asInt()).isZero();
+
+        Http.Response second = http.postJson("/api/chat", Map.of("message", "What did I just say?", "sessionId", sessionId));
+        assertThat(second.status()).as(second.text()).isEqualTo(200);
+        JsonNode two = second.json();
+        assertThat(two.path("message").asText()).contains("Hello");
+        assertThat(two.path("sessionId").asText()).isEqualTo(sessionId);
+        JsonNode metadata = two.path("metadata");
+        assertThat(metadata.path("historyLength").asInt()).isEqualTo(2);
+        assertThat(metadata.path("agent").asText()).isNotBlank();
+        assertThat(metadata.has("confidence")).isTrue();
+        assertThat(metadata.has("reasoning")).isTrue();
+        assertThat(metadata.has("fallbackTriggered")).isTrue();
+        assertThat(metadata.path("processingTime").isNumber()).isTrue();
+        assertThat(metadata.path("routerLatencyMs").isNumber()).isTrue();
+    }
+
+    @Test
+    void sessionCanBeReadAndDeleted() {
+        String id = "read-and-delete-1";
+        assertThat(http.postJson("/api/chat", Map.of("message", "Hello there", "sessionId", id)).status()).isEqualTo(200);
+
+        Http.Response read = http.get("/api/sessions/" + id);
+        assertThat(read.status()).as(read.text()).isEqualTo(200);
+        JsonNode session = read.json();
+        assertThat(session.path("sessionId").asText()).isEqualTo(id);
+        assertThat(session.path("messages")).hasSize(2);
+        assertThat(session.path("messages").get(0).path("role").asText()).isEqualTo("user");
+        assertThat(session.path("messages").get(0).path("content").asText()).isEqualTo("Hello there");
+        assertThat(session.path("messages").get(1).path("role").asText()).isEqualTo("assistant");
+        assertThat(session.path("messages").get(0).path("timestamp").asText()).endsWith("Z");
+        assertThat(session.path("createdAt").asText()).endsWith("Z");
+        assertThat(session.path("updatedAt").asText()).endsWith("Z");
+
+        Http.Response deleted = http.delete("/api/sessions/" + id);
+        assertThat(deleted.status()).isEqualTo(204);
+        assertThat(http.get("/api/sessions/" + id).status()).isEqualTo(404);
+        assertThat(http.delete("/api/sessions/" + id).status()).isEqualTo(404);
+    }
+
+    @Test
+    void clearForgetsTheSession() {
+        String id = "clear-me-1";
+        assertThat(http.postJson("/api/chat", Map.of("message", "Hi", "sessionId", id)).status()).isEqualTo(200);
+        Http.Response cleared = http.postJson("/api/chat/clear", Map.of("sessionId", id));
+        assertThat(cleared.status()).isEqualTo(200);
+        assertThat(cleared.json().path("success").asBoolean()).isTrue();
+        assertThat(http.get("/api/sessions/" + id).status()).isEqualTo(404);
+        Http.Response again = http.postJson("/api/chat/clear", Map.of("sessionId", id));
+        assertThat(again.status()).isEqualTo(404);
+        assertThat(again.json().path("error").asText()).isEqualTo("session not found");
+    }
+
+    @Test
+    void useHistoryFalseSendsNoHistory() {
+        String id = "no-history-1";
+        http.postJson("/api/chat", Map.of("message", "Hello", "sessionId", id));
+        Http.Response reply = http.postJson("/api/chat", Map.of("message", "What did I just say?", "sessionId", id,
+                "useHistory", false));
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.json().path("metadata").path("historyLength").asInt()).isZero();
+        assertThat(reply.json().path("message").asText()).doesNotContain("Hello");
+    }
+
+    @Test
+    void unusualMessagesRoundTripExactly() {
+        String id = "round-trip-1";
+        String[] messages = {"emoji 😀🎉 and 中文 and العربية", "nul \u0000 inside", "tab\tand\nnewline", "\"quotes\" \\ backslash"};
+        for (String message : messages) {
+            assertThat(http.postJson("/api/chat", Map.of("message", message, "sessionId", id)).status()).isEqualTo(200);
+        }
+        JsonNode stored = http.get("/api/sessions/" + id).json().path("messages");
+        for (int i = 0; i < messages.length; i++) {
+            assertThat(stored.get(2 * i).path("content").asText()).isEqualTo(messages[i]);
+        }
+    }
+
+    @Test
+    void agentCanBeForced() {
+        Http.Response reply = http.postJson("/api/chat", Map.of("message", "hello", "agent", "math"));
+        JsonNode agents = http.get("/api/status").json();
+        assertThat(agents).isNotNull();
+        if (reply.status() == 200) {
+            assertThat(reply.json().path("metadata").path("agent").asText()).isEqualTo("math");
+        } else {
+            assertThat(reply.status()).isEqualTo(400);
+        }
+    }
+
+    @Test
+    void statsHealthAndStatusDescribeTheBackend() {
+        Http.Response stats = http.get("/api/chat/stats");
+        assertThat(stats.status()).isEqualTo(200);
+        assertThat(stats.json().path("backend").asText()).isEqualTo("memory");
+        assertThat(stats.json().has("sessions")).isTrue();
+
+        Http.Response health = http.get("/health");
+        assertThat(health.status()).isEqualTo(200);
+        JsonNode h = health.json();
+        assertThat(h.path("status").asText()).isEqualTo("ok");
+        assertThat(h.path("router").path("state").asText()).isEqualTo("RUNNING");
+        assertThat(h.path("router").path("healthy").asBoolean()).isTrue();
+        assertThat(h.path("router").path("owned").asBoolean()).isTrue();
+        assertThat(h.path("router").path("pid").asLong()).isPositive();
+        assertThat(h.path("router").path("url").asText()).isEqualTo(backend.routerUrl().toString());
+        assertThat(h.path("store").path("backend").asText()).isEqualTo("memory");
+        assertThat(h.has("uptimeS")).isTrue();
+
+        Http.Response status = http.get("/api/status");
+        assertThat(status.status()).isEqualTo(200);
+        JsonNode jvm = status.json().path("backend").path("jvm");
+        assertThat(jvm.path("heapUsedBytes").asLong()).isPositive();
+        assertThat(jvm.path("openFileDescriptors").asLong()).isPositive();
+        assertThat(jvm.path("liveThreads").asInt()).isPositive();
+        assertThat(status.json().path("router").path("logFile").asText()).endsWith("ai-router.log");
+    }
+
+    @Test
+    void requestIdIsReturnedAndGeneratedWhenMissing() {
+        Http.Response given = http.send("GET", "/health", Map.of("X-Request-Id", "abc-123"), null);
+        assertThat(given.header("X-Request-Id")).isEqualTo("abc-123");
+        Http.Response generated = http.get("/health");
+        assertThat(generated.header("X-Request-Id")).matches("[0-9a-f]{16}");
+        Http.Response unsafe = http.send("GET", "/health", Map.of("X-Request-Id", "bad id with spaces"), null);
+        assertThat(unsafe.header("X-Request-Id")).matches("[0-9a-f]{16}");
+    }
+
+    @Test
+    void corsHeadersOnlyForAllowedOrigins() {
+        Http.Response allowed = http.send("GET", "/health", Map.of("Origin", "http://localhost:3000"), null);
+        assertThat(allowed.header("Access-Control-Allow-Origin")).isEqualTo("http://localhost:3000");
+        Http.Response other = http.send("GET", "/health", Map.of("Origin", "http://evil.example"), null);
+        assertThat(other.status()).isEqualTo(200);
+        assertThat(other.header("Access-Control-Allow-Origin")).isNull();
+
+        Http.Response preflight = http.send("OPTIONS", "/api/chat", Map.of("Origin", "http://127.0.0.1:3000",
+                "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"), null);
+        assertThat(preflight.status()).isEqualTo(204);
+        assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo("http://127.0.0.1:3000");
+        assertThat(preflight.header("Access-Control-Allow-Methods")).contains("POST");
+        assertThat(preflight.header("Access-Control-Allow-Headers")).containsIgnoringCase("Content-Type");
+    }
+}
