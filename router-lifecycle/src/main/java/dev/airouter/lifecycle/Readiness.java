@@ -67,11 +67,20 @@ final class Readiness {
                 .failAfterMaxAttempts(false)
                 .build();
         Retry retry = Retry.of(config.name() + "-readiness", retryConfig);
+        if (result.isDone()) {
+            return result; // exited before the first probe
+        }
+        // The supplier reports "stop probing" as a failed stage, never by throwing: Resilience4j runs
+        // the first attempt on this thread and would let a thrown exception escape await().
         retry.executeCompletionStage(scheduler, () -> {
             if (result.isDone() || child.exit.isDone()) {
-                throw new Abort();
+                return CompletableFuture.<Boolean>failedFuture(new Abort());
             }
-            return CompletableFuture.completedFuture(probe(checks, child, prober));
+            try {
+                return CompletableFuture.completedFuture(probe(checks, child, prober));
+            } catch (RuntimeException e) {
+                return CompletableFuture.<Boolean>failedFuture(e);
+            }
         }).whenComplete((ready, error) -> {
             if (Boolean.TRUE.equals(ready)) {
                 result.complete(null);

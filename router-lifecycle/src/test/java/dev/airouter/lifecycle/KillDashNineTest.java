@@ -41,7 +41,8 @@ class KillDashNineTest {
     }
 
     private void assertNothingSurvives(List<String> args) throws Exception {
-        Process harness = startHarness(args);
+        Path harnessLog = logs.resolve("harness.err");
+        Process harness = startHarness(args, harnessLog);
         Set<Long> started = new TreeSet<>();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(harness.getInputStream(), StandardCharsets.UTF_8));
@@ -49,7 +50,7 @@ class KillDashNineTest {
             while ((line = out.readLine()) != null && !line.equals("HARNESS READY")) {
                 // skip anything else the harness prints
             }
-            assertThat(line).as("harness output").isEqualTo("HARNESS READY");
+            assertThat(line).as(() -> "harness output; its stderr:\n" + read(harnessLog)).isEqualTo("HARNESS READY");
             // wait until the forked trees are complete, then take everything below the harness
             int expected = args.get(0).equals("ready") ? 5 + 2 : 5 + 2 + 4;
             await().atMost(Duration.ofSeconds(10)).until(() -> descendants(harness).size() >= expected);
@@ -70,11 +71,19 @@ class KillDashNineTest {
                 .filter(Processes::isAlive).collect(Collectors.toCollection(TreeSet::new));
     }
 
-    private static Process startHarness(List<String> args) throws Exception {
+    private static String read(Path file) {
+        try {
+            return java.nio.file.Files.readString(file);
+        } catch (java.io.IOException e) {
+            return "(unreadable: " + e + ")";
+        }
+    }
+
+    private static Process startHarness(List<String> args, Path stderr) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> command = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", OrphanHarness.class.getName()));
         command.addAll(args);
-        return new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        return new ProcessBuilder(command).redirectError(stderr.toFile()).start();
     }
 }

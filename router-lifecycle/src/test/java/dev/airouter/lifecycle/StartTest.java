@@ -67,6 +67,22 @@ class StartTest {
     }
 
     @Test
+    void commandThatExitsBeforeTheFirstProbeIsReportedAsExited() {
+        // regression: an exit before the first readiness probe escaped as an internal exception
+        for (int i = 0; i < 5; i++) {
+            ProcessConfig config = TestProcesses.command(logs, "instant", List.of("sh", "-c", "echo boom >&2; exit 5"))
+                    .healthCheck(HealthCheck.http("http://127.0.0.1:" + FreePorts.next() + "/health"))
+                    .build();
+            try (ManagedProcess p = ManagedProcess.create(config)) {
+                assertThatThrownBy(p::ensureRunning)
+                        .isInstanceOf(ProcessExitedException.class)
+                        .hasMessageContaining("exited with code 5")
+                        .hasMessageContaining("boom");
+            }
+        }
+    }
+
+    @Test
     void startupTimeoutStopsTheProcessAndSaysWhatItWaitedFor() {
         int port = FreePorts.next();
         ProcessConfig config = TestProcesses.http(logs, port, 60_000).startupTimeout(Duration.ofMillis(700)).build();
