@@ -51,6 +51,10 @@ public record ChatMessage(String id, String role, String content, Instant timest
         if (role.isBlank() || role.length() > 32) {
             throw new IllegalArgumentException("role must have 1-32 non-blank characters, got \"" + role + "\"");
         }
+        metadata = metadata.isEmpty() ? Map.of() : copyMetadata(metadata);
+    }
+
+    private static Map<String, Object> copyMetadata(Map<String, Object> metadata) {
         Map<String, Object> copy = new LinkedHashMap<>();
         metadata.forEach((key, value) -> {
             Objects.requireNonNull(key, "metadata key");
@@ -65,7 +69,7 @@ public record ChatMessage(String id, String role, String content, Instant timest
             }
             copy.put(key, value);
         });
-        metadata = Collections.unmodifiableMap(copy);
+        return Collections.unmodifiableMap(copy);
     }
 
     /**

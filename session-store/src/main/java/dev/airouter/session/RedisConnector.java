@@ -4,7 +4,6 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
-import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.resource.ClientResources;
@@ -20,7 +19,10 @@ import java.util.concurrent.TimeoutException;
  * Opens the one shared Lettuce connection of a Redis store, configured to fail fast.
  *
  * <p>Why each option: Lettuce's default command timeout is 60 s, ours is {@code commandTimeout}
- * (500 ms) so a stalled Redis never hangs a request thread. By default Lettuce buffers commands
+ * (500 ms, set on the URI) so a stalled Redis never hangs a request thread: the synchronous API waits
+ * that long, then cancels the command and throws. (Lettuce's {@code TimeoutOptions} would add the same
+ * deadline a second time through a timer task per command; with only synchronous calls it is not
+ * needed.) By default Lettuce buffers commands
  * without bound while disconnected; {@code REJECT_COMMANDS} makes them fail at once instead. {@code
  * autoReconnect} keeps trying in the background (10 ms doubling to at most 1 s between attempts), so
  * the store recovers by itself. Commands in flight at a disconnect are not replayed after the reconnect
@@ -57,7 +59,6 @@ final class RedisConnector {
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .replayFilter(command -> true)
                 .socketOptions(SocketOptions.builder().connectTimeout(config.connectTimeout()).keepAlive(true).build())
-                .timeoutOptions(TimeoutOptions.enabled(config.commandTimeout()))
                 .build());
         CompletableFuture<StatefulRedisConnection<String, String>> future =
                 client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();

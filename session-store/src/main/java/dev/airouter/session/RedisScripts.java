@@ -13,42 +13,54 @@ import java.util.HexFormat;
  * <prefix>{<id>}}, a hash with {@code v} (format version), {@code created}, {@code updated};
  * {@code KEYS[2]} = {@code …:messages}, a list of message JSON, oldest first; {@code KEYS[3]} = {@code
  * …:ids}, a list of the most recent message ids, used to skip a message appended twice (a client
- * retry, or a command replayed after a reconnect). All three share the session's TTL.
+ * retry, or a command replayed after a reconnect). All three carry the session's TTL.
  */
 final class RedisScripts {
     /**
-     * How many recent message ids the dedupe list keeps. A retry or replay comes within seconds, long
-     * before 256 other messages reach one conversation; a longer list would make every append scan more.
+     * How many recent message ids an append checks for duplicates (the list keeps between this and
+     * twice as many). A retry or replay comes within seconds, long before 64 other messages reach one
+     * conversation; a longer window would make every append scan more.
      */
-    static final int DEDUPE_WINDOW = 256;
+    static final int DEDUPE_WINDOW = 64;
 
-    /** ARGV: limit, ttlMillis, now, version, idWindow, then (messageId, json) pairs. Returns {size, added}. */
+    /**
+     * ARGV: limit, ttlMillis, now, version, idWindow, then (messageId, json) pairs. Returns {size, added}.
+     * Written for the steady state (a full history): it uses the lengths RPUSH returns instead of LLEN,
+     * and trims the id list only once it has grown to twice the window.
+     */
     static final Script APPEND = new Script("append", ""
             + "local limit = tonumber(ARGV[1])\n"
-            + "local added = 0\n"
+            + "local window = tonumber(ARGV[5])\n"
+            + "local added, size, ids = 0, nil, 0\n"
             + "for i = 6, #ARGV, 2 do\n"
-            + "  if not redis.call('LPOS', KEYS[3], ARGV[i], 'RANK', -1) then\n"
-            + "    redis.call('RPUSH', KEYS[3], ARGV[i])\n"
-            + "    redis.call('RPUSH', KEYS[2], ARGV[i + 1])\n"
+            + "  if not redis.call('LPOS', KEYS[3], ARGV[i], 'RANK', -1, 'MAXLEN', window) then\n"
+            + "    ids = redis.call('RPUSH', KEYS[3], ARGV[i])\n"
+            + "    size = redis.call('RPUSH', KEYS[2], ARGV[i + 1])\n"
             + "    added = added + 1\n"
             + "  end\n"
             + "end\n"
-            + "redis.call('HSETNX', KEYS[1], 'created', ARGV[3])\n"
-            + "redis.call('HSET', KEYS[1], 'updated', ARGV[3], 'v', ARGV[4])\n"
-            + "local size = redis.call('LLEN', KEYS[2])\n"
+            + "if redis.call('HSET', KEYS[1], 'updated', ARGV[3], 'v', ARGV[4]) == 2 then\n"
+            + "  redis.call('HSET', KEYS[1], 'created', ARGV[3])\n"
+            + "end\n"
+            + "if size == nil then size = redis.call('LLEN', KEYS[2]) end\n"
             + "if size > limit then\n"
             + "  redis.call('LTRIM', KEYS[2], -limit, -1)\n"
             + "  size = limit\n"
             + "end\n"
-            + "redis.call('LTRIM', KEYS[3], -tonumber(ARGV[5]), -1)\n"
+            + "if ids > 2 * window then redis.call('LTRIM', KEYS[3], -window, -1) end\n"
             + "for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[2]) end\n"
             + "return {size, added}\n");
 
-    /** ARGV: ttlMillis. Returns {} if absent, else {flat meta hash, messages}; renews the TTL. */
+    /**
+     * ARGV: ttlMillis. Returns {} if absent, else {flat meta hash, messages}; renews the TTL of the
+     * hash and the messages (the id list is renewed by appends, the only readers of it).
+     */
     static final Script LOAD = new Script("load", ""
-            + "if redis.call('EXISTS', KEYS[1]) == 0 then return {} end\n"
-            + "for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[1]) end\n"
-            + "return {redis.call('HGETALL', KEYS[1]), redis.call('LRANGE', KEYS[2], 0, -1)}\n");
+            + "local meta = redis.call('HGETALL', KEYS[1])\n"
+            + "if #meta == 0 then return {} end\n"
+            + "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
+            + "redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
+            + "return {meta, redis.call('LRANGE', KEYS[2], 0, -1)}\n");
 
     /** ARGV: limit, ttlMillis, created, updated, version, idWindow, then (messageId, json) pairs. */
     static final Script SAVE = new Script("save", ""

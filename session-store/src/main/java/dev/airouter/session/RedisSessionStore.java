@@ -1,8 +1,5 @@
 package dev.airouter.session;
 
-import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisCommandInterruptedException;
-import io.lettuce.core.RedisCommandTimeoutException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
@@ -35,6 +32,7 @@ final class RedisSessionStore implements SessionStore {
     private final RedisConnector.Connection connection;
     private final RedisCommands<String, String> redis;
     private final StatsCounter counter = new StatsCounter();
+    private final RedisSessionDecoder decoder = new RedisSessionDecoder();
     private final String target;
     private final AtomicBoolean closed = new AtomicBoolean();
 
@@ -59,28 +57,7 @@ final class RedisSessionStore implements SessionStore {
         if (reply.isEmpty()) {
             return Optional.empty();
         }
-        List<?> meta = (List<?>) reply.get(0);
-        String created = null;
-        String updated = null;
-        int version = SessionJson.FORMAT_VERSION;
-        for (int i = 0; i + 1 < meta.size(); i += 2) {
-            String field = (String) meta.get(i);
-            String value = (String) meta.get(i + 1);
-            if (field.equals("created")) {
-                created = value;
-            } else if (field.equals("updated")) {
-                updated = value;
-            } else if (field.equals("v")) {
-                version = Integer.parseInt(value);
-            }
-        }
-        SessionJson.checkVersion(id, version);
-        List<ChatMessage> messages = new ArrayList<>();
-        for (Object json : (List<?>) reply.get(1)) {
-            messages.add(SessionJson.read(id, (String) json));
-        }
-        return Optional.of(new Session(id, SessionJson.readInstant(id, "created", created),
-                SessionJson.readInstant(id, "updated", updated), messages));
+        return Optional.of(decoder.decode(id, reply));
     }
 
     @Override
@@ -176,6 +153,7 @@ final class RedisSessionStore implements SessionStore {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             connection.close();
+            decoder.clear();
         }
     }
 
@@ -210,23 +188,11 @@ final class RedisSessionStore implements SessionStore {
         ensureOpen();
         try {
             return command.get();
-        } catch (RedisCommandTimeoutException e) {
-            throw new StoreUnavailableException(operation, target,
-                    "no answer within " + config.commandTimeout().toMillis() + " ms", e);
-        } catch (RedisCommandInterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SessionStoreException("session store " + operation + " interrupted", e);
-        } catch (RedisCommandExecutionException e) {
-            if (RedisErrors.isTransient(e.getMessage())) {
-                throw new StoreUnavailableException(operation, target, e.getMessage(), e);
-            }
-            throw new SessionStoreException("session store " + operation + " failed on " + target + ": "
-                    + e.getMessage(), e);
         } catch (RedisException e) {
             if (closed.get()) {
                 throw new SessionStoreException("the Redis session store is closed", e);
             }
-            throw new StoreUnavailableException(operation, target, RedisConnector.reason(e), e);
+            throw RedisErrors.translate(operation, target, config.commandTimeout(), e);
         }
     }
 

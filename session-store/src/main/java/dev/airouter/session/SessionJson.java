@@ -4,6 +4,8 @@ import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
@@ -33,11 +35,14 @@ final class SessionJson {
     @JsonInclude(JsonInclude.Include.NON_EMPTY)
     record StoredMessage(Integer v, String id, String role, String content, Instant ts, Map<String, Object> meta) {}
 
+    private static final ObjectReader READER = MAPPER.readerFor(StoredMessage.class);
+    private static final ObjectWriter WRITER = MAPPER.writerFor(StoredMessage.class);
+
     private SessionJson() {}
 
     static String write(ChatMessage message) {
         try {
-            return MAPPER.writeValueAsString(new StoredMessage(FORMAT_VERSION, message.id(), message.role(),
+            return WRITER.writeValueAsString(new StoredMessage(FORMAT_VERSION, message.id(), message.role(),
                     message.content(), message.timestamp(), message.metadata()));
         } catch (JsonProcessingException e) {
             throw new SessionStoreException("cannot write message " + message.id() + " as JSON", e);
@@ -47,7 +52,7 @@ final class SessionJson {
     static ChatMessage read(String sessionId, String json) {
         StoredMessage stored;
         try {
-            stored = MAPPER.readValue(json, StoredMessage.class);
+            stored = READER.readValue(json);
         } catch (JsonProcessingException e) {
             throw new SessionStoreException("session " + sessionId + " holds a message that is not valid JSON: "
                     + e.getOriginalMessage(), e);
@@ -65,6 +70,14 @@ final class SessionJson {
         if (version > FORMAT_VERSION) {
             throw new SessionStoreException("session " + sessionId + " was written in format version " + version
                     + ", this library reads up to " + FORMAT_VERSION + "; upgrade session-store");
+        }
+    }
+
+    static int readVersion(String sessionId, String value) {
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new SessionStoreException("session " + sessionId + " has an invalid format version: " + value, e);
         }
     }
 

@@ -18,7 +18,7 @@ import java.util.Optional;
  *   <li><b>Atomic, idempotent appends</b>: concurrent appends to one session — from many threads, or
  *       from several processes sharing one Redis — lose nothing and keep each caller's order. A message
  *       whose id is already among the session's recent messages (the ones it holds in memory; the last
- *       256 appended ones in Redis) is skipped, so retrying an append is safe.
+ *       64 appended ones in Redis) is skipped, so retrying an append is safe.
  *   <li><b>Validated ids</b>: every method checks the session id first and throws {@link
  *       InvalidSessionIdException} before anything is read or written.
  *   <li><b>Failures</b>: a backend that is down or slower than the command timeout (default 500 ms)

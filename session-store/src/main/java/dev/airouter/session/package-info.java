@@ -24,6 +24,6 @@
  * Per session, all with the session's TTL: {@code <prefix>{<id>}} a hash ({@code v}, {@code created},
  * {@code updated}, ISO-8601 UTC); {@code <prefix>{<id>}:messages} a list of message JSON objects
  * (see {@link dev.airouter.session.ChatMessage}), oldest first; {@code <prefix>{<id>}:ids} the last
- * 256 message ids, for idempotent appends.
+ * 64–128 message ids, for idempotent appends.
  */
 package dev.airouter.session;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RedisExtension;
 import dev.airouter.testing.RedisServer;
 import java.time.Duration;
@@ -13,7 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The contract against a real redis-server on a free loopback port, plus Redis-only behaviour. */
-@ExtendWith(RedisExtension.class)
+@ExtendWith({RedisExtension.class, NoLeftoverProcesses.class})
 class RedisSessionStoreTest extends SessionStoreContract {
     private final RedisServer redis;
     private final String prefix = "test:" + UUID.randomUUID() + ":";

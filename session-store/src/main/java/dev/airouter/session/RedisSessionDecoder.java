@@ -1,0 +1,52 @@
+package dev.airouter.session;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns the load script's reply ({@code {flat meta hash, message JSON list}}) into a {@link Session}.
+ *
+ * <p>Parsed messages are kept in a small bounded cache keyed by their exact JSON text: every chat
+ * turn loads the same history again, and parsing 20 messages with Jackson costs more CPU than the
+ * Redis round trip around it. Safe because a JSON text always parses to the same immutable message.
+ * The cache holds at most {@value #PARSED_CACHE_SIZE} messages (a few MB at most) and is private to
+ * the store. Thread-safe.
+ */
+final class RedisSessionDecoder {
+    static final int PARSED_CACHE_SIZE = 4096;
+
+    private final Cache<String, ChatMessage> parsed =
+            Caffeine.newBuilder().maximumSize(PARSED_CACHE_SIZE).executor(Runnable::run).build();
+
+    Session decode(String id, List<Object> reply) {
+        List<?> meta = (List<?>) reply.get(0);
+        String created = null;
+        String updated = null;
+        int version = SessionJson.FORMAT_VERSION;
+        for (int i = 0; i + 1 < meta.size(); i += 2) {
+            String field = (String) meta.get(i);
+            String value = (String) meta.get(i + 1);
+            if (field.equals("created")) {
+                created = value;
+            } else if (field.equals("updated")) {
+                updated = value;
+            } else if (field.equals("v")) {
+                version = SessionJson.readVersion(id, value);
+            }
+        }
+        SessionJson.checkVersion(id, version);
+        List<?> jsons = (List<?>) reply.get(1);
+        List<ChatMessage> messages = new ArrayList<>(jsons.size());
+        for (Object json : jsons) {
+            messages.add(parsed.get((String) json, text -> SessionJson.read(id, text)));
+        }
+        return new Session(id, SessionJson.readInstant(id, "created", created),
+                SessionJson.readInstant(id, "updated", updated), messages);
+    }
+
+    void clear() {
+        parsed.invalidateAll();
+    }
+}
