@@ -49,7 +49,7 @@ final class ChatEndpoints {
                 : List.of();
         List<RouterClient.Turn> history = HistoryBudget.fit(stored, historyBudgetBytes);
         RouterClient.Answer answer = client.route(request.message(), sessionId, history, request.agent(),
-                call.requestId(), router::connectFailed);
+                call.requestId(), router::connectionFailed);
         router.connected();
         Map<String, Object> stamp = new LinkedHashMap<>();
         stamp.put("agent", answer.agent());

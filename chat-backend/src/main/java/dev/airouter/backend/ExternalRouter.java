@@ -17,14 +17,18 @@ import okhttp3.Request;
 import okhttp3.Response;
 
 /**
- * A router at a URL this backend does not manage: checked once at start ({@code GET /health} must
- * answer 2xx), never spawned, restarted or stopped. After a refused connection, requests within the
- * next 500 ms are answered 503 at once without trying; then the next request probes again.
+ * A router at a URL this backend does not manage: checked at start ({@code GET /health} must answer
+ * 2xx), never spawned, restarted or stopped. After a failed connection, chat requests within the
+ * next 500 ms are answered 503 at once without trying; then the next request tries again. Health
+ * reports probe {@code GET /health} (1 s timeout) while the router is marked down.
  */
 final class ExternalRouter implements RouterHandle {
     private static final long QUIET_NANOS = Duration.ofMillis(500).toNanos();
 
     private final HttpUrl base;
+    private final HttpUrl health;
+    private final OkHttpClient probes = new OkHttpClient.Builder().callTimeout(Duration.ofSeconds(1))
+            .retryOnConnectionFailure(false).build();
     private final Path logFile;
     private final Instant startedAt = Instant.now();
     private volatile long refusedAt;
@@ -32,14 +36,14 @@ final class ExternalRouter implements RouterHandle {
 
     ExternalRouter(HttpUrl base, Path logFile) {
         this.base = base;
+        this.health = base.newBuilder().encodedPath("/health").build();
         this.logFile = logFile;
     }
 
     @Override
     public void start() {
-        HttpUrl health = base.newBuilder().encodedPath("/health").build();
-        OkHttpClient client = new OkHttpClient.Builder().callTimeout(Duration.ofSeconds(3)).build();
-        try (Response response = client.newCall(new Request.Builder().url(health).build()).execute()) {
+        OkHttpClient patient = probes.newBuilder().callTimeout(Duration.ofSeconds(5)).build();
+        try (Response response = patient.newCall(new Request.Builder().url(health).build()).execute()) {
             if (!response.isSuccessful()) {
                 throw new BackendException("the external router at " + base + " answered GET /health with HTTP "
                         + response.code() + "; expected 2xx. Check routerUrl, or let the backend spawn the router");
@@ -47,8 +51,6 @@ final class ExternalRouter implements RouterHandle {
         } catch (IOException e) {
             throw new BackendException("the external router at " + base + " does not answer GET /health ("
                     + e.getMessage() + "); start it first, check routerUrl, or let the backend spawn the router", e);
-        } finally {
-            client.connectionPool().evictAll();
         }
     }
 
@@ -61,11 +63,22 @@ final class ExternalRouter implements RouterHandle {
     public ProcessStatus status() {
         return new ProcessStatus("ai-router", ProcessState.ADOPTED, OptionalLong.empty(), false,
                 Optional.of(startedAt), Optional.of(Duration.between(startedAt, Instant.now())), 0,
-                OptionalInt.empty(), Optional.empty(), Optional.of(base.newBuilder().encodedPath("/health").build().uri()),
+                OptionalInt.empty(), Optional.empty(), Optional.of(health.uri()),
                 logFile);
     }
 
+    /** Whether the router answers: known good, or a probe of {@code /health} succeeds now. */
     boolean isReachable() {
+        if (!refused) {
+            return true;
+        }
+        try (Response response = probes.newCall(new Request.Builder().url(health).build()).execute()) {
+            if (response.isSuccessful()) {
+                refused = false;
+            }
+        } catch (IOException e) {
+            connectionFailed();
+        }
         return !refused;
     }
 
@@ -78,7 +91,7 @@ final class ExternalRouter implements RouterHandle {
     }
 
     @Override
-    public void connectFailed() {
+    public void connectionFailed() {
         refusedAt = System.nanoTime();
         refused = true;
     }
@@ -95,6 +108,6 @@ final class ExternalRouter implements RouterHandle {
 
     @Override
     public void close() {
-        // never ours to stop
+        probes.connectionPool().evictAll(); // the router itself is never ours to stop
     }
 }

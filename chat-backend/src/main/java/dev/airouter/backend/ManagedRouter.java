@@ -64,7 +64,7 @@ final class ManagedRouter implements RouterHandle {
     }
 
     @Override
-    public void connectFailed() {
+    public void connectionFailed() {
         // the process state is authoritative; router-lifecycle notices the exit by itself
     }
 

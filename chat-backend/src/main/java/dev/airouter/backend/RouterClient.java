@@ -66,7 +66,7 @@ final class RouterClient {
      *     the request), 502 (the router failed or answered nonsense)
      */
     Answer route(String query, String sessionId, List<Turn> history, String agent, String requestId,
-            Runnable onConnectFailure) {
+            Runnable onConnectionFailure) {
         ObjectNode body = json.mapper().createObjectNode();
         body.put("query", query);
         body.put("session_id", sessionId);
@@ -89,7 +89,7 @@ final class RouterClient {
             return answer(response.code(), bytes, millis);
         } catch (ConnectException e) {
             evictConnections();
-            onConnectFailure.run();
+            onConnectionFailure.run();
             throw ApiError.unavailable("router unavailable", "cannot connect to the router at " + base()
                     + " (" + e.getMessage() + "); it may be restarting");
         } catch (InterruptedIOException e) {
@@ -98,6 +98,7 @@ final class RouterClient {
                     + " ms (routerTimeout)");
         } catch (IOException e) {
             evictConnections();
+            onConnectionFailure.run();
             throw ApiError.unavailable("router connection failed", "the connection to the router at " + base()
                     + " failed: " + e.getMessage() + "; it may have crashed or be restarting");
         }

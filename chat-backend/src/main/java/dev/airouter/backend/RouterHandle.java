@@ -25,8 +25,8 @@ interface RouterHandle extends AutoCloseable {
      */
     void checkAvailable();
 
-    /** Called when a connection to the router was refused. */
-    void connectFailed();
+    /** Called when a connection to the router was refused or broke. */
+    void connectionFailed();
 
     /** Called when a router call got an answer. */
     void connected();

@@ -1,0 +1,172 @@
+package dev.airouter.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.airouter.lifecycle.PortInUseException;
+import dev.airouter.lifecycle.ProcessEvent;
+import dev.airouter.lifecycle.ProcessExitedException;
+import dev.airouter.lifecycle.ProcessState;
+import dev.airouter.testing.Fixtures;
+import dev.airouter.testing.FreePorts;
+import dev.airouter.testing.NoLeftoverProcesses;
+import dev.airouter.testing.Processes;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The router as a supervised child: crash and restart, start failures, adoption, foreign servers. */
+@ExtendWith(NoLeftoverProcesses.class)
+class RouterSupervisionTest {
+
+    @Test
+    void killedRouterAnswers503AtOnceThenRecoversWithConversationIntact() throws InterruptedException {
+        List<ProcessEvent> events = new CopyOnWriteArrayList<>();
+        try (ChatBackend backend = TestBackends.memory().build()) {
+            backend.addRouterListener(events::add);
+            backend.start();
+            Http http = new Http(backend.url());
+            String id = "survives-crash-1";
+            assertThat(http.postJson("/api/chat", Map.of("message", "Hello", "sessionId", id)).status()).isEqualTo(200);
+
+            long pid = backend.routerStatus().pid().orElseThrow();
+            long killedAt = System.nanoTime();
+            ProcessHandle.of(pid).orElseThrow().destroyForcibly();
+            await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> {
+                Http.Response r = http.postJson("/api/chat", Map.of("message", "Are you there?", "sessionId", id));
+                if (r.status() == 503) {
+                    assertThat(r.header("Retry-After")).isEqualTo("1");
+                    assertThat(r.json().path("error").asText()).startsWith("router");
+                }
+                return r.status() == 503;
+            });
+            assertThat((System.nanoTime() - killedAt) / 1_000_000).isLessThan(1000);
+
+            await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() ->
+                    http.get("/health").status() == 200);
+            Http.Response recalled = http.postJson("/api/chat", Map.of("message", "What did I just say?", "sessionId", id));
+            assertThat(recalled.status()).as(recalled.text()).isEqualTo(200);
+            assertThat(recalled.json().path("message").asText()).contains("Hello");
+            assertThat(backend.routerStatus().restarts()).isEqualTo(1);
+            assertThat(backend.routerStatus().pid().orElseThrow()).isNotEqualTo(pid);
+        }
+        assertThat(events).extracting(ProcessEvent::state).contains(ProcessState.RESTARTING, ProcessState.RUNNING);
+    }
+
+    @Test
+    void routerThatCrashesAtStartFailsTheStartWithItsLastLinesAndNothingListens() {
+        int port = FreePorts.next();
+        ChatBackend backend = TestBackends.memory(port, 0).routerCommand(Fixtures.crash(3, 4)).build();
+        assertThatThrownBy(backend::start)
+                .isInstanceOf(ProcessExitedException.class)
+                .hasMessageContaining("exit")
+                .satisfies(e -> assertThat(((ProcessExitedException) e).exitCode()).isEqualTo(3))
+                .satisfies(e -> assertThat(((ProcessExitedException) e).lastLines()).isNotEmpty());
+        assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
+        assertThatThrownBy(backend::port).isInstanceOf(IllegalStateException.class);
+        backend.stop(); // harmless after a failed start
+    }
+
+    @Test
+    void foreignServerOnTheRouterPortIsAClearError() throws Exception {
+        int routerPort = FreePorts.next();
+        Process foreign = new ProcessBuilder(Fixtures.httpServer(routerPort, 0, "something-else")).start();
+        try {
+            await().atMost(Duration.ofSeconds(10)).until(() -> accepts(routerPort));
+            int port = FreePorts.next();
+            ChatBackend backend = TestBackends.memory(port, routerPort).build();
+            assertThatThrownBy(backend::start)
+                    .isInstanceOf(PortInUseException.class)
+                    .hasMessageContaining("port " + routerPort)
+                    .hasMessageContaining("something-else")
+                    .satisfies(e -> assertThat(((PortInUseException) e).port()).isEqualTo(routerPort));
+            assertThat(accepts(port)).isFalse();
+        } finally {
+            foreign.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void healthyRouterAlreadyRunningIsAdoptedAndLeftRunning() throws Exception {
+        int routerPort = FreePorts.next();
+        Process router = new ProcessBuilder(Fixtures.python(), "-m", "ai_router", "--port", Integer.toString(routerPort))
+                .directory(TestBackends.ROUTER_SOURCES.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> accepts(routerPort));
+            try (ChatBackend backend = TestBackends.memory(0, routerPort).build().start()) {
+                assertThat(backend.routerStatus().state()).isEqualTo(ProcessState.ADOPTED);
+                assertThat(backend.routerStatus().owned()).isFalse();
+                Http http = new Http(backend.url());
+                assertThat(http.postJson("/api/chat", Map.of("message", "Hello")).status()).isEqualTo(200);
+                assertThat(http.get("/health").json().path("router").path("owned").asBoolean(true)).isFalse();
+            }
+            assertThat(Processes.isAlive(router.pid())).isTrue();
+            assertThat(accepts(routerPort)).isTrue();
+        } finally {
+            router.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void externalRouterUrlIsUsedAndNeverSpawned() throws Exception {
+        int routerPort = FreePorts.next();
+        Process router = new ProcessBuilder(Fixtures.python(), "-m", "ai_router", "--port", Integer.toString(routerPort))
+                .directory(TestBackends.ROUTER_SOURCES.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> accepts(routerPort));
+            try (ChatBackend backend = ChatBackend.builder().port(0).shutdownHook(false).storeConfig(TestBackends.memoryStore())
+                    .routerUrl("http://127.0.0.1:" + routerPort).build().start()) {
+                assertThat(backend.routerUrl().toString()).isEqualTo("http://127.0.0.1:" + routerPort + "/");
+                assertThat(backend.routerStatus().owned()).isFalse();
+                Http http = new Http(backend.url());
+                assertThat(http.postJson("/api/chat", Map.of("message", "Hello")).status()).isEqualTo(200);
+
+                router.destroyForcibly().waitFor();
+                Http.Response down = http.postJson("/api/chat", Map.of("message", "Hello"));
+                assertThat(down.status()).isEqualTo(503);
+                assertThat(down.header("Retry-After")).isEqualTo("1");
+                assertThat(http.get("/health").status()).isEqualTo(503);
+            }
+        } finally {
+            router.destroyForcibly().waitFor();
+        }
+    }
+
+    @Test
+    void unreachableExternalRouterFailsTheStart() {
+        int routerPort = FreePorts.next();
+        ChatBackend backend = ChatBackend.builder().port(0).shutdownHook(false).storeConfig(TestBackends.memoryStore())
+                .routerUrl("http://127.0.0.1:" + routerPort).build();
+        assertThatThrownBy(backend::start).isInstanceOf(BackendException.class)
+                .hasMessageContaining("http://127.0.0.1:" + routerPort)
+                .hasMessageContaining("does not answer GET /health");
+    }
+
+    @Test
+    void backendPortInUseIsAClearErrorAndTheRouterIsStopped() throws Exception {
+        try (java.net.ServerSocket taken = FreePorts.occupy()) {
+            int port = taken.getLocalPort();
+            ChatBackend backend = TestBackends.memory(port, 0).build();
+            assertThatThrownBy(backend::start).isInstanceOf(BackendException.class)
+                    .hasMessageContaining("127.0.0.1:" + port);
+        }
+        // NoLeftoverProcesses checks that the router spawned before the bind failure is gone
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
