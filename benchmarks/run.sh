@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs every benchmark the project has and writes benchmarks/RESULTS.md.
+#   benchmarks/run.sh            # everything (about 15-20 minutes on 2 cores)
+#   benchmarks/run.sh lifecycle  # one part: lifecycle | session | backend | launcher
+# Each figure is a median with its spread over repeated runs, beside a baseline measured in the
+# same run. Run it on a quiet machine: other load skews every figure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PARTS=("${@:-lifecycle session backend launcher}")
+PARTS=(${PARTS[@]})
+
+mvn -B -q -DskipTests install
+mvn -B -q -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
+CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+OUT=$(mktemp -d)
+
+run() { # name, main class, args...
+  local name=$1; shift
+  echo "== $name" >&2
+  "$JAVA" -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "$@" | tee "$OUT/$name.md" >&2
+}
+
+for part in "${PARTS[@]}"; do
+  case "$part" in
+    lifecycle) run lifecycle dev.airouter.benchmarks.lifecycle.LifecycleBenchmark 20 ;;
+    session)   run session dev.airouter.benchmarks.session.SessionStoreBenchmarkMain 3 5 3 ;;
+    backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark ;;
+    launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5 ;;
+    *) echo "unknown part: $part (lifecycle | session | backend | launcher)" >&2; exit 2 ;;
+  esac
+done
+
+{
+  echo "# Benchmark results"
+  echo
+  echo "Produced by \`benchmarks/run.sh\` on $(date -u +%Y-%m-%dT%H:%MZ), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)."
+  echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr)," \
+       "$("$JAVA" -version 2>&1 | head -1), $(python3 --version 2>&1), node $(node --version 2>/dev/null || echo -)."
+  echo "Every figure: median / p90 (or spread) over repeated runs; ratios against a baseline measured in the same run."
+  for part in "${PARTS[@]}"; do
+    echo
+    case "$part" in
+      lifecycle) echo "## router-lifecycle (baseline: fixed 1 s health polling)" ;;
+      session)   echo "## session-store (JMH; baseline: the same operations as raw Lettuce commands)" ;;
+      backend)   echo "## chat-backend (baseline: the router's /route called directly)" ;;
+      launcher)  echo "## launcher" ;;
+    esac
+    echo
+    if [ "$part" = session ]; then echo '```'; cat "$OUT/$part.md"; echo '```'; else cat "$OUT/$part.md"; fi
+  done
+} > benchmarks/RESULTS.md.new
+if [ "${#PARTS[@]}" -lt 4 ] && [ -f benchmarks/RESULTS.md ]; then
+  echo "partial run: wrote benchmarks/RESULTS.md.new (RESULTS.md keeps the full report)" >&2
+else
+  mv benchmarks/RESULTS.md.new benchmarks/RESULTS.md
+  echo "wrote benchmarks/RESULTS.md" >&2
+fi
