@@ -3,7 +3,6 @@ package dev.airouter.backend;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
-import io.undertow.server.handlers.GracefulShutdownHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -23,14 +22,13 @@ import org.xnio.XnioWorker;
  * it can still read and discard a moderately oversized body and the client reliably receives the
  * answer, while a huge one is cut off. {@code TCP_NODELAY} is on.
  *
- * <p>Stop: the listener stops accepting, in-flight exchanges get up to the drain timeout to finish
- * ({@link GracefulShutdownHandler}; new requests on open keep-alive connections meanwhile get 503),
- * then the server stops.
+ * <p>Stop: in-flight exchanges get up to the drain timeout to finish while new requests are
+ * answered 503 ({@link Drain}), then the server stops and closes its port and connections.
  */
 final class ApiServer {
     private final XnioWorker worker;
     private final Undertow undertow;
-    private final GracefulShutdownHandler graceful;
+    private final Drain drain;
     private volatile HttpHandler handler;
 
     /** Creates the IO threads (two; blocking work runs on the backend's own pool, not XNIO's). */
@@ -52,9 +50,9 @@ final class ApiServer {
     }
 
     /** Builds the server around the given IO threads; the handler comes with {@link #start}. */
-    ApiServer(XnioWorker worker, String host, int port, long maxBodyBytes) {
+    ApiServer(XnioWorker worker, String host, int port, long maxBodyBytes, Responses responses) {
         this.worker = worker;
-        this.graceful = new GracefulShutdownHandler(exchange -> handler.handleRequest(exchange));
+        this.drain = new Drain(exchange -> handler.handleRequest(exchange), responses);
         this.undertow = Undertow.builder()
                 .setWorker(worker)
                 .addHttpListener(port, host)
@@ -63,7 +61,7 @@ final class ApiServer {
                 .setServerOption(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)
                 .setServerOption(UndertowOptions.REQUEST_PARSE_TIMEOUT, 30_000)
                 .setSocketOption(Options.TCP_NODELAY, true)
-                .setHandler(graceful)
+                .setHandler(drain)
                 .build();
     }
 
@@ -102,21 +100,18 @@ final class ApiServer {
     }
 
     /**
-     * Stops accepting, waits for in-flight requests up to {@code drain}, then stops the server.
+     * Answers new requests 503, waits for in-flight ones up to {@code timeout}, then stops the server.
      *
      * @return whether every in-flight request finished within the drain time
      */
-    boolean stop(Duration drain) {
+    boolean stop(Duration timeout) {
         boolean drained = true;
         try {
-            undertow.getListenerInfo().forEach(Undertow.ListenerInfo::suspend);
-            graceful.shutdown();
-            drained = graceful.awaitShutdown(drain.toMillis());
+            drain.begin();
+            drained = drain.await(timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             drained = false;
-        } catch (RuntimeException e) {
-            // never started or already stopped: nothing to drain
         } finally {
             try {
                 undertow.stop();

@@ -14,9 +14,10 @@ import org.slf4j.LoggerFactory;
  * routing (404/405/OPTIONS), admission, and the non-blocking body read. The endpoint itself — store
  * and router calls, which block — runs on the worker pool.
  *
- * <p><b>Admission</b>: at most {@code maxInFlight} requests are past admission at once (queued for a
- * worker or running); the next one is answered 503 at once instead of growing a backlog. A permit
- * is released when the exchange completes, however it ends.
+ * <p><b>Admission</b>: at most {@code maxInFlight} API requests are past admission at once (queued
+ * for a worker or running); the next one is answered 503 at once instead of growing a backlog. A
+ * permit is released when the exchange completes, however it ends. Health and status reports are
+ * not counted, so monitoring still works when the backend is saturated.
  */
 final class RequestHandler implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
@@ -65,7 +66,9 @@ final class RequestHandler implements HttpHandler {
             if (match == null) {
                 return; // OPTIONS answered
             }
-            admit(exchange);
+            if (match.limited()) {
+                admit(exchange);
+            }
             if (match.hasBody()) {
                 bodies.read(exchange, body -> dispatch(exchange, match, requestId, body));
             } else {
@@ -88,8 +91,10 @@ final class RequestHandler implements HttpHandler {
     }
 
     private void dispatch(HttpServerExchange exchange, Routes.Match match, String requestId, byte[] body) {
+        // health and status run on XNIO's small task pool, so a saturated worker pool cannot hide them
+        java.util.concurrent.Executor executor = match.limited() ? workers : exchange.getConnection().getWorker();
         try {
-            exchange.dispatch(workers, () -> run(exchange, match, requestId, body));
+            exchange.dispatch(executor, () -> run(exchange, match, requestId, body));
         } catch (RejectedExecutionException e) {
             responses.error(exchange, ApiError.unavailable("server stopping", "the backend is shutting down"));
         }

@@ -21,12 +21,17 @@ final class Routes {
     /** What a path accepts: method → endpoint, plus the {@code Allow} header value. */
     record PathRoutes(Map<HttpString, Endpoint> methods, String allow) {}
 
-    /** A matched request: its endpoint, whether it carries a JSON body, and the path parameter. */
-    record Match(Endpoint endpoint, boolean hasBody, String pathParameter, String allow) {}
+    /**
+     * A matched request: its endpoint, whether it carries a JSON body, the path parameter, and
+     * whether it counts against the in-flight limit (health and status do not, so they still answer
+     * when the backend is saturated).
+     */
+    record Match(Endpoint endpoint, boolean hasBody, String pathParameter, String allow, boolean limited) {}
 
     static final String SESSIONS_PREFIX = "/api/sessions/";
 
     private final Map<String, PathRoutes> exact = new LinkedHashMap<>();
+    private final java.util.Set<String> unlimited = new java.util.HashSet<>();
     private PathRoutes sessions;
 
     Routes post(String path, Endpoint endpoint) {
@@ -36,6 +41,12 @@ final class Routes {
     Routes get(String path, Endpoint endpoint) {
         add(path, Methods.GET, endpoint);
         return add(path, Methods.HEAD, endpoint);
+    }
+
+    /** A GET (and HEAD) endpoint exempt from the in-flight limit: health and status reports. */
+    Routes monitor(String path, Endpoint endpoint) {
+        unlimited.add(path);
+        return get(path, endpoint);
     }
 
     Routes delete(String path, Endpoint endpoint) {
@@ -90,7 +101,7 @@ final class Routes {
                     + " is not allowed on " + Text.printable(path) + "; use " + routes.allow(),
                     Map.of("Allow", routes.allow() + ", OPTIONS"));
         }
-        return new Match(endpoint, method.equals(Methods.POST), parameter, routes.allow());
+        return new Match(endpoint, method.equals(Methods.POST), parameter, routes.allow(), !unlimited.contains(path));
     }
 
     /** Receives the Allow value of a known path for an OPTIONS request. */

@@ -126,7 +126,8 @@ final class Running {
             Json json = new Json();
             Warmup.run(json);
             new okhttp3.OkHttpClient.Builder().build().connectionPool().evictAll();
-            return new Warm(json, new ApiServer(ApiServer.createWorker(), s.host(), s.port(), s.maxBodyBytes()));
+            return new Warm(json, new ApiServer(ApiServer.createWorker(), s.host(), s.port(), s.maxBodyBytes(),
+                    new Responses(json)));
         }
     }
 
@@ -148,8 +149,8 @@ final class Running {
                 .get("/api/chat/stats", chat::stats)
                 .get(Routes.SESSIONS_PREFIX + "{id}", chat::getSession)
                 .delete(Routes.SESSIONS_PREFIX + "{id}", chat::deleteSession)
-                .get("/health", status::health)
-                .get("/api/status", status::status);
+                .monitor("/health", status::health)
+                .monitor("/api/status", status::status);
         handler[0] = new RequestHandler(routes, new Cors(s.corsOrigins()), new BodyReader(s.maxBodyBytes(), responses),
                 responses, json, workers, s.maxInFlight());
         return handler[0];
