@@ -30,7 +30,7 @@ import org.apache.commons.exec.ExecuteResultHandler;
  * and so is the exit code. The watcher ({@code sh}, in a session of its own, ignoring SIGTERM)
  * blocks reading the pipe. Only the JVM holds the write end, so the pipe reaches EOF exactly when
  * the JVM is gone — however it died, SIGKILL included — or when we close it on purpose. On EOF the
- * watcher sends SIGTERM to the command's process group, waits up to 1 s, then SIGKILLs it. The
+ * watcher sends SIGTERM to the command's process group, waits up to 0.5 s, then SIGKILLs it. The
  * watcher neither waits for nor reaps the command, so a crash is still seen by the JVM at once.
  * Limits: descendants that leave the process group ({@code setsid}, daemonizing) escape it; it
  * needs {@code sh} and {@code setsid} (Linux: util-linux). Without them the command is spawned
@@ -41,7 +41,7 @@ final class Child {
     private static final Optional<Path> SH = posix("sh");
     private static final String WATCHER = "trap '' TERM INT HUP; while read -r _; do :; done; "
             + "kill -TERM -\"$1\" 2>/dev/null || exit 0; i=0; "
-            + "while [ $i -lt 10 ]; do sleep 0.1; kill -0 -\"$1\" 2>/dev/null || exit 0; i=$((i+1)); done; "
+            + "while [ $i -lt 5 ]; do sleep 0.1; kill -0 -\"$1\" 2>/dev/null || exit 0; i=$((i+1)); done; "
             + "kill -KILL -\"$1\" 2>/dev/null; exit 0";
     private static final String WRAPPER = "exec 3<&0; (exec " + "setsid sh -c \"$0\" "
             + ProcessTree.LIFELINE_MARK + " $$) <&3 >/dev/null 2>&1 & exec \"$@\" 3<&- </dev/null";
