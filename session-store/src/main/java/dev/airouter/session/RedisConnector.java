@@ -19,8 +19,9 @@ import java.util.concurrent.TimeoutException;
  * Opens the one shared Lettuce connection of a Redis store, configured to fail fast.
  *
  * <p>Why each option: Lettuce's default command timeout is 60 s, ours is {@code commandTimeout}
- * (500 ms, set on the URI) so a stalled Redis never hangs a request thread: the synchronous API waits
- * that long, then cancels the command and throws. (Lettuce's {@code TimeoutOptions} would add the same
+ * (500 ms, set on the connection once it is open; the handshake gets {@code connectTimeout}, since a
+ * cold JVM can need more than 500 ms for it) so a stalled Redis never hangs a request thread: the
+ * synchronous API waits that long, then cancels the command and throws. (Lettuce's {@code TimeoutOptions} would add the same
  * deadline a second time through a timer task per command; with only synchronous calls it is not
  * needed.) By default Lettuce buffers commands
  * without bound while disconnected; {@code REJECT_COMMANDS} makes them fail at once instead. {@code
@@ -47,7 +48,7 @@ final class RedisConnector {
     static Connection connect(SessionStoreConfig config) {
         String target = config.maskedRedisUrl();
         RedisURI uri = RedisURI.create(config.redisUrl());
-        uri.setTimeout(config.commandTimeout());
+        uri.setTimeout(config.connectTimeout()); // bounds the handshake (HELLO, AUTH) of a cold JVM too
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
@@ -65,6 +66,7 @@ final class RedisConnector {
         try {
             StatefulRedisConnection<String, String> redis =
                     future.get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            redis.setTimeout(config.commandTimeout()); // what the synchronous API waits for each command
             return new Connection(resources, client, redis);
         } catch (TimeoutException e) {
             future.cancel(true);
@@ -93,8 +95,9 @@ final class RedisConnector {
         return RedisUrls.mask(message);
     }
 
+    /** Frees a client that never connected, in the background: the caller is on its way to memory. */
     private static void shutdown(ClientResources resources, RedisClient client) {
-        client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
+        client.shutdownAsync(0, 2, TimeUnit.SECONDS)
+                .whenComplete((ignored, error) -> resources.shutdown(0, 2, TimeUnit.SECONDS));
     }
 }

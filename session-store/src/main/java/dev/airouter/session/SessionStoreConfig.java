@@ -246,6 +246,9 @@ public final class SessionStoreConfig {
 
         /**
          * Sets the longest wait for the first Redis connection (TCP, TLS and handshake); default 1 s.
+         * It also bounds the handshake of each automatic reconnect. A cold JVM on a busy machine can
+         * need more than 1 s for the first handshake (class loading); raise it there, or the store
+         * falls back to memory.
          *
          * @param connectTimeout at least 1 ms
          * @return this builder

@@ -28,7 +28,8 @@ class RedisFaultTest {
     @BeforeEach
     void start() {
         redis = RedisServer.start();
-        store = SessionStores.redis(SessionStoreConfig.builder().redisUrl(redis.url()).build());
+        store = SessionStores.redis(SessionStoreConfig.builder().redisUrl(redis.url())
+                .connectTimeout(TestTimeouts.CONNECT).build());
     }
 
     @AfterEach
@@ -106,7 +107,7 @@ class RedisFaultTest {
     @Test
     void disconnectsDuringABurstKeepEveryAcknowledgedMessageExactlyOnce() throws Exception {
         SessionStore wide = SessionStores.redis(SessionStoreConfig.builder().redisUrl(redis.url())
-                .historyLimit(10_000).build());
+                .connectTimeout(TestTimeouts.CONNECT).historyLimit(10_000).build());
         try {
             DisconnectBurst burst = new DisconnectBurst(wide, redis, SessionIds.random(), 4, 250);
             burst.run(5);

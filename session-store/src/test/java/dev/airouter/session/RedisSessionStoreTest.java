@@ -25,7 +25,8 @@ class RedisSessionStoreTest extends SessionStoreContract {
 
     @Override
     SessionStoreConfig baseConfig() {
-        return SessionStoreConfig.builder().redisUrl(redis.url()).keyPrefix(prefix).build();
+        return SessionStoreConfig.builder().redisUrl(redis.url()).keyPrefix(prefix)
+                .connectTimeout(TestTimeouts.CONNECT).build();
     }
 
     @Override

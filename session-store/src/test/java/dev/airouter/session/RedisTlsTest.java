@@ -37,7 +37,8 @@ class RedisTlsTest {
         try (RedisServer redis = RedisServer.start("--tls-port", Integer.toString(tlsPort),
                 "--tls-cert-file", cert.toString(), "--tls-key-file", key.toString(),
                 "--tls-ca-cert-file", cert.toString(), "--tls-auth-clients", "no")) {
-            SessionStoreConfig config = SessionStoreConfig.builder().redisUrl("rediss://127.0.0.1:" + tlsPort).build();
+            SessionStoreConfig config = SessionStoreConfig.builder().redisUrl("rediss://127.0.0.1:" + tlsPort)
+                    .connectTimeout(TestTimeouts.CONNECT).build();
 
             assertThatThrownBy(() -> SessionStores.redis(config)).as("a certificate nobody trusts is refused")
                     .isInstanceOf(StoreUnavailableException.class);

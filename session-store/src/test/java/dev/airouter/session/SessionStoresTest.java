@@ -28,8 +28,8 @@ class SessionStoresTest {
     void reachableRedisIsUsedAndLoggedWithItsPasswordMasked() {
         try (RedisServer redis = RedisServer.start("--requirepass", "s3cr3t-pw")) {
             String url = "redis://s3cr3t-pw@127.0.0.1:" + redis.port();
-            try (LogCapture log = new LogCapture();
-                    SessionStore store = SessionStores.open(SessionStoreConfig.builder().redisUrl(url).build())) {
+            SessionStoreConfig config = SessionStoreConfig.builder().redisUrl(url).connectTimeout(TestTimeouts.CONNECT).build();
+            try (LogCapture log = new LogCapture(); SessionStore store = SessionStores.open(config)) {
                 assertThat(store.backend()).isEqualTo("redis");
                 assertThat(log.text()).contains("[OK] Redis connected (redis://***@127.0.0.1:" + redis.port() + ")")
                         .doesNotContain("s3cr3t-pw");
@@ -43,8 +43,8 @@ class SessionStoresTest {
         try (RedisServer redis = RedisServer.start("--user", "default", "off",
                 "--user", "chat", "on", ">p4ss-w0rd", "~*", "+@all")) {
             String url = "redis://chat:p4ss-w0rd@127.0.0.1:" + redis.port();
-            try (LogCapture log = new LogCapture();
-                    SessionStore store = SessionStores.open(SessionStoreConfig.builder().redisUrl(url).build())) {
+            SessionStoreConfig config = SessionStoreConfig.builder().redisUrl(url).connectTimeout(TestTimeouts.CONNECT).build();
+            try (LogCapture log = new LogCapture(); SessionStore store = SessionStores.open(config)) {
                 assertThat(store.backend()).isEqualTo("redis");
                 store.append("acl-session", ChatMessage.user("hi"));
                 assertThat(store.exists("acl-session")).isTrue();
@@ -78,7 +78,7 @@ class SessionStoresTest {
         try (LogCapture log = new LogCapture(); SessionStore store = SessionStores.open(config)) {
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(store.backend()).isEqualTo("memory");
-            assertThat(took).isLessThan(Duration.ofMillis(1500));
+            assertThat(took).isLessThan(TestTimeouts.FALLBACK);
             assertThat(log.text()).contains("[INFO] Using in-memory session store (Redis unavailable: ")
                     .contains("127.0.0.1:" + closedPort);
         }
@@ -93,7 +93,7 @@ class SessionStoresTest {
             try (LogCapture log = new LogCapture(); SessionStore store = SessionStores.open(config)) {
                 Duration took = Duration.ofNanos(System.nanoTime() - start);
                 assertThat(store.backend()).isEqualTo("memory");
-                assertThat(took).isBetween(Duration.ofMillis(400), Duration.ofMillis(2500));
+                assertThat(took).isBetween(Duration.ofMillis(900), TestTimeouts.FALLBACK);
                 assertThat(log.text()).contains("[INFO] Using in-memory session store (Redis unavailable: ");
             }
         }

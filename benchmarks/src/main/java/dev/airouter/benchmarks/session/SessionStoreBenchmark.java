@@ -9,6 +9,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +64,7 @@ public class SessionStoreBenchmark {
                 break;
             case "redis":
                 store = SessionStores.redis(SessionStoreConfig.builder().redisUrl(redis.url())
+                        .connectTimeout(Duration.ofSeconds(15)) // a fresh fork on a busy machine is slow to connect
                         .keyPrefix("bench:store:").historyLimit(HISTORY_LIMIT).build());
                 break;
             case "raw":
