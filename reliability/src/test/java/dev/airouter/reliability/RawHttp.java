@@ -89,11 +89,28 @@ final class RawHttp implements AutoCloseable {
      * @throws IOException if the server closed the connection without a complete response
      */
     Response raw(byte[] request, boolean head) throws IOException {
+        return raw(request, head, false);
+    }
+
+    /**
+     * Like {@link #raw(byte[], boolean)}; with {@code halfClose} the sending side is shut down after
+     * the request, so a server waiting for more body bytes sees end-of-stream instead of waiting
+     * (the connection is closed after the answer).
+     */
+    Response raw(byte[] request, boolean head, boolean halfClose) throws IOException {
         long started = System.nanoTime();
         try {
             connect();
             out.write(request);
             out.flush();
+            if (halfClose) {
+                socket.shutdownOutput();
+                try {
+                    return read(head, started);
+                } finally {
+                    close();
+                }
+            }
             return read(head, started);
         } catch (IOException e) {
             close(); // never re-sent: a POST may have been processed, and the soak counts exactly once
