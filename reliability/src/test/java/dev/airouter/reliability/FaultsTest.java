@@ -189,8 +189,9 @@ class FaultsTest {
 
             assertThat(figures.unexpected()).as("answers other than 200/503").isEmpty();
             assertThat(afterCrash.statuses()).containsKey(503);
-            assertThat(timeline.badStartedAfter(back + 2_000_000_000L)).as("non-200 answers to requests started"
-                    + " 2 s after Redis was back").isZero();
+            // Lettuce reconnects with backoff: allow up to 5 s after Redis answers PING again
+            assertThat(timeline.badStartedAfter(back + 5_000_000_000L)).as("non-200 answers to requests started"
+                    + " 5 s after Redis was back").isZero();
             assertThat(summary.problems()).as("every acknowledged message exactly once").isEmpty();
         }
     }

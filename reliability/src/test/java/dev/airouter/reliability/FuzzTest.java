@@ -81,6 +81,40 @@ class FuzzTest {
         }
     }
 
+    /**
+     * Uploads that stop mid-body must not lock everyone else out. Expected: with every admission slot
+     * ({@code maxInFlight}) taken by a stalled upload, a normal chat is still served, at the latest once
+     * the stalled bodies time out. Actual (chat-backend as of this commit): a request is admitted, and
+     * holds its slot, before its body is read, and nothing times out a body that stops arriving, so
+     * every other request gets {@code 503 server busy} for as long as the uploads stay open (seen for
+     * 90 s and more with the default 64 slots).
+     */
+    @Test
+    void uploadsThatStallMidBodyDoNotLockOtherClientsOut() throws Exception {
+        int slots = 8;
+        try (ChatBackend backend = Backends.base().storeConfig(Backends.memory()).maxInFlight(slots).build().start();
+                SlowLoris stalled = new SlowLoris(backend.url(), "/api/chat", 2 * slots)) {
+            int[] last = {0};
+            String[] body = {""};
+            try {
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                    try (RawHttp http = new RawHttp(backend.url(), TIMEOUT)) {
+                        RawHttp.Response r = http.postJson("/api/chat", "{\"message\":\"what is 6 times 7\"}");
+                        last[0] = r.status();
+                        body[0] = r.text();
+                        return r.status() == 200;
+                    }
+                });
+            } catch (org.awaitility.core.ConditionTimeoutException e) {
+                // asserted below with the answer
+            }
+            System.out.printf("[fuzz] %d stalled uploads vs maxInFlight %d: a normal chat got %d %s; stalled: %s%n",
+                    2 * slots, slots, last[0], body[0], stalled.states());
+            assertThat(last[0]).as("a normal chat while %d uploads stall (maxInFlight %d): %s", 2 * slots, slots, body[0])
+                    .isEqualTo(200);
+        }
+    }
+
     private static void fuzz(Random random, URI api, URI router, AtomicInteger next,
             Map<String, Map<String, LongAdder>> outcomes, ConcurrentLinkedQueue<String> failures) {
         String apiHost = api.getHost() + ":" + api.getPort();
