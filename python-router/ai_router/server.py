@@ -234,11 +234,18 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
         return body
 
     def _content_length(self) -> Optional[int]:
-        raw = self.headers.get("Content-Length")
-        if raw is None:
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
             self.close_connection = True
             self._send_json(411, {"success": False, "error": "Content-Length header required"})
             return None
+        if len({v.strip() for v in values}) > 1:
+            # RFC 9112 §6.3: differing lengths make the framing unknowable (a request-smuggling vector)
+            self.close_connection = True
+            self._send_json(400, {"success": False, "error": "conflicting Content-Length headers: "
+                                                            + _printable(", ".join(values))})
+            return None
+        raw = values[0]
         if not re.fullmatch(r"\s*\d{1,18}\s*", raw):
             self.close_connection = True
             self._send_json(400, {"success": False, "error": f"invalid Content-Length: {_printable(raw)}"})
@@ -250,10 +257,11 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True
             return
-        raw = self.headers.get("Content-Length")
-        if raw is None:
+        values = self.headers.get_all("Content-Length") or []
+        if not values:
             return
-        if re.fullmatch(r"\s*\d{1,18}\s*", raw) and int(raw) <= 64 * 1024:
+        raw = values[0]
+        if len({v.strip() for v in values}) == 1 and re.fullmatch(r"\s*\d{1,18}\s*", raw) and int(raw) <= 64 * 1024:
             self.rfile.read(int(raw))
         else:
             self.close_connection = True

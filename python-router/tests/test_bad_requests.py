@@ -169,6 +169,24 @@ class BadRequestTest(unittest.TestCase):
                 self.assertEqual(400, status)
                 self.assertIn("Content-Length", body["error"])
 
+    def test_conflicting_content_lengths_are_400_and_close(self) -> None:
+        body = b'{"query": "hello"}'
+        reply, _ = raw_exchange(self.server.port, b"POST /route HTTP/1.1\r\nHost: x\r\nContent-Length: "
+                                + str(len(body)).encode() + b"\r\nContent-Length: 3\r\n\r\n" + body)
+        status, payload, headers = split(reply)
+        self.assertEqual(400, status)
+        self.assertIn("conflicting Content-Length", payload["error"])
+        self.assertIn("Connection: close", headers)
+
+    def test_repeated_identical_content_length_is_accepted(self) -> None:
+        body = b'{"query": "2+2"}'
+        length = str(len(body)).encode()
+        reply, _ = raw_exchange(self.server.port, b"POST /route HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                                b"Content-Length: " + length + b"\r\nContent-Length: " + length + b"\r\n\r\n" + body)
+        status, payload, _ = split(reply)
+        self.assertEqual(200, status)
+        self.assertEqual("2 + 2 = 4", payload["content"])
+
     def test_malformed_request_line_gets_json_400(self) -> None:
         reply, _ = raw_exchange(self.server.port, b"THIS IS NOT HTTP AT ALL\r\n\r\n")
         status, body, _ = split(reply)
