@@ -226,12 +226,36 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
             return None
         if self.headers.get("Expect", "").lower() == "100-continue":
             self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        body = self.rfile.read(length)
+        body = self._receive(length)
         if len(body) < length:
             self.close_connection = True
             self._responded = True  # the peer went away mid-body; there is nobody to answer
             return None
         return body
+
+    def _receive(self, length: int) -> bytes:
+        """Up to ``length`` body bytes, all within ``request_timeout_s`` (socket.timeout when late).
+
+        A per-read timeout alone lets a client that sends a byte now and then hold this thread forever.
+        """
+        timeout = self.server.config.request_timeout_s
+        deadline = time.monotonic() + timeout
+        chunks = []
+        remaining = length
+        try:
+            while remaining > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise socket.timeout(f"body not received within {timeout:g} s")
+                self.connection.settimeout(left)
+                chunk = self.rfile.read1(min(remaining, 65536))
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                remaining -= len(chunk)
+        finally:
+            self.connection.settimeout(timeout)
+        return b"".join(chunks)
 
     def _content_length(self) -> Optional[int]:
         values = self.headers.get_all("Content-Length") or []

@@ -239,6 +239,32 @@ class StalledRequestTest(unittest.TestCase):
         self.assertIn("not received completely", body["error"])
         self.assertIn("Connection: close", headers)
 
+    def test_body_trickling_in_is_cut_off_at_the_request_timeout(self) -> None:
+        trickle = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+        self.addCleanup(trickle.close)
+        trickle.sendall(b"POST /route HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        started = time.monotonic()
+        trickle.settimeout(0.1)
+        reply = b""
+        while time.monotonic() - started < 4.0:  # one byte every 0.1 s: each read is well within 0.5 s
+            try:
+                trickle.sendall(b" ")
+            except OSError:
+                pass
+            try:
+                chunk = trickle.recv(65536)
+            except socket.timeout:
+                continue
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            reply += chunk
+        self.assertLess(time.monotonic() - started, 2.0, reply[:60])
+        status, body, headers = split(reply)
+        self.assertEqual(408, status)
+        self.assertIn("not received completely", body["error"])
+
     def test_half_sent_headers_are_dropped(self) -> None:
         reply, seconds = raw_exchange(self.server.port, b"POST /route HTTP/1.1\r\nHost: x\r\nContent-Le")
         self.assertLess(seconds, 3.0)
