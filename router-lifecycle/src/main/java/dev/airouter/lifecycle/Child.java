@@ -43,8 +43,12 @@ final class Child {
             + "kill -TERM -\"$1\" 2>/dev/null || exit 0; i=0; "
             + "while [ $i -lt 5 ]; do sleep 0.1; kill -0 -\"$1\" 2>/dev/null || exit 0; i=$((i+1)); done; "
             + "kill -KILL -\"$1\" 2>/dev/null; exit 0";
-    private static final String WRAPPER = "exec 3<&0; (exec " + "setsid sh -c \"$0\" "
-            + ProcessTree.LIFELINE_MARK + " $$) <&3 >/dev/null 2>&1 & exec \"$@\" 3<&- </dev/null";
+    /**
+     * $0 is the watcher script and $1 the mark that names the watcher (passed as an argument, so
+     * the wrapper's own command line never contains it as a word of its own); the rest is the command.
+     */
+    private static final String WRAPPER = "w=$0; m=$1; shift; exec 3<&0; "
+            + "(exec setsid sh -c \"$w\" \"$m\" $$) <&3 >/dev/null 2>&1 & exec \"$@\" 3<&- </dev/null";
 
     final Process process;
     final long pid;
@@ -77,7 +81,8 @@ final class Child {
         boolean lifeline = config.lifeline() && lifelineSupported();
         List<String> argv = new ArrayList<>();
         if (lifeline) {
-            argv.addAll(List.of(SETSID.get().toString(), SH.get().toString(), "-c", WRAPPER, WATCHER));
+            argv.addAll(List.of(SETSID.get().toString(), SH.get().toString(), "-c", WRAPPER, WATCHER,
+                    ProcessTree.LIFELINE_MARK));
         } else if (ownGroup) {
             argv.add(SETSID.get().toString());
         }
@@ -122,8 +127,18 @@ final class Child {
                     + "): " + e.getMessage(), e);
         }
         Process process;
+        boolean interrupted = false;
         try {
-            process = launched.get();
+            while (true) {
+                try {
+                    process = launched.get();
+                    break;
+                } catch (InterruptedException e) {
+                    // commons-exec may already have forked: wait for the launch so the caller can
+                    // stop what was started, then report the interrupt
+                    interrupted = true;
+                }
+            }
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
             throw new LifecycleException("cannot start '" + config.name() + "': " + String.join(" ", config.command())
@@ -131,6 +146,9 @@ final class Child {
                     + " (check the executable, its permissions and the working directory "
                     + config.workingDirectory().map(Path::toString).orElse(System.getProperty("user.dir")) + ")",
                     cause);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
         log.line("=== " + now + " started pid " + process.pid() + " in "
                 + config.workingDirectory().map(Path::toString).orElse(System.getProperty("user.dir")) + ": "

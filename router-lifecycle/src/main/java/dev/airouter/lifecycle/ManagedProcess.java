@@ -86,6 +86,8 @@ public final class ManagedProcess implements AutoCloseable {
     private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
     private final Object startLock = new Object();
     private final Object stopLock = new Object();
+    /** Held across launching a child and publishing it, so stop() never misses a child being born. */
+    private final Object spawnLock = new Object();
     private final Object lock = new Object();
 
     // guarded by lock
@@ -100,6 +102,8 @@ public final class ManagedProcess implements AutoCloseable {
     private final Deque<Long> restartTimes = new ArrayDeque<>();
     private boolean stopRequested;
     private boolean oneShot;
+    /** Bumped by every ensureRunning() and stop(): a restart scheduled in an older epoch is void. */
+    private long epoch;
     private boolean closed;
     private ScheduledFuture<?> livenessTask;
     private ScheduledFuture<?> restartTask;
@@ -154,7 +158,8 @@ public final class ManagedProcess implements AutoCloseable {
      * Makes sure the process is up: adopts a healthy expected service already on the port, or
      * spawns the command and waits until it is ready. Returns at once when already up.
      *
-     * @return the status once up ({@link ProcessState#RUNNING} or {@link ProcessState#ADOPTED})
+     * @return the status once up ({@link ProcessState#RUNNING} or {@link ProcessState#ADOPTED}); while
+     *     supervision is restarting the process it returns at once with {@link ProcessState#RESTARTING}
      * @throws PortInUseException if the port is held by something else (nothing is spawned)
      * @throws ProcessExitedException if the process exited before it was ready
      * @throws StartupTimeoutException if it was not ready within the startup timeout (it is stopped)
@@ -162,7 +167,17 @@ public final class ManagedProcess implements AutoCloseable {
      * @throws InterruptedException if the calling thread is interrupted (the process is stopped)
      */
     public ProcessStatus ensureRunning() throws InterruptedException {
+        synchronized (lock) {
+            if (!closed && (state == ProcessState.RUNNING || state == ProcessState.ADOPTED
+                    || state == ProcessState.RESTARTING)) {
+                return snapshot(); // fast path; a restart in progress holds the start lock
+            }
+        }
         synchronized (startLock) {
+            synchronized (stopLock) {
+                // a stop() in progress finishes first: never adopt or spawn beside a dying process
+            }
+            long myEpoch;
             synchronized (lock) {
                 if (closed) {
                     throw new LifecycleException("'" + config.name() + "' is closed; create a new ManagedProcess");
@@ -174,14 +189,17 @@ public final class ManagedProcess implements AutoCloseable {
                 stopRequested = false;
                 restarts = 0;
                 restartTimes.clear();
+                myEpoch = ++epoch;
             }
             if (prober != null) {
                 HealthProber.Result health = prober.probe();
                 int port = config.healthCheck().get().port();
                 if (health.healthy()) {
                     if (config.allowAdoption()) {
-                        adopt(health);
-                        return snapshot();
+                        adopt(health, myEpoch);
+                        synchronized (lock) {
+                            return snapshot();
+                        }
                     }
                     throw portInUse(port, "answers " + config.healthCheck().get().url() + " healthily but adoption"
                             + " is disabled (allowAdoption(false))");
@@ -194,18 +212,28 @@ public final class ManagedProcess implements AutoCloseable {
             }
             checkPortFree("was not reachable as the expected service");
             try {
-                spawnAndAwait(ProcessState.STARTING, "ensureRunning");
+                spawnAndAwait(ProcessState.STARTING, "ensureRunning", myEpoch);
             } catch (LifecycleException e) {
                 fail(e.getMessage());
                 throw e;
+            } catch (InterruptedException e) {
+                synchronized (lock) {
+                    if (state == ProcessState.STARTING) {
+                        transition(ProcessState.STOPPED, "interrupted while waiting for readiness; stopped");
+                    }
+                }
+                throw e;
             }
-            return snapshot();
+            synchronized (lock) {
+                return snapshot();
+            }
         }
     }
 
     /**
      * Runs the command to completion (a step such as {@code npm ci}): no adoption, no readiness,
-     * no restarts; output goes to the log as usual, and the lifeline covers it.
+     * no restarts; output goes to the log as usual, and the lifeline covers it. Only from
+     * {@link ProcessState#STOPPED} or {@link ProcessState#FAILED}.
      *
      * @param timeout how long it may run; then its tree is stopped
      * @return its exit code
@@ -215,22 +243,32 @@ public final class ManagedProcess implements AutoCloseable {
     public int runToCompletion(Duration timeout) throws InterruptedException {
         Durations.positive("runToCompletion timeout", timeout);
         synchronized (startLock) {
+            long myEpoch;
             synchronized (lock) {
                 if (closed) {
                     throw new LifecycleException("'" + config.name() + "' is closed; create a new ManagedProcess");
                 }
+                if (state != ProcessState.STOPPED && state != ProcessState.FAILED) {
+                    throw new LifecycleException("'" + config.name() + "' is " + state
+                            + "; runToCompletion() needs it stopped first");
+                }
                 stopRequested = false;
                 oneShot = true;
+                myEpoch = ++epoch;
             }
             Child c;
             try {
-                c = spawn(ProcessState.STARTING, "runToCompletion");
+                c = spawn(ProcessState.STARTING, "runToCompletion", myEpoch);
             } finally {
                 synchronized (lock) {
                     oneShot = false;
                 }
             }
-            transition(ProcessState.RUNNING, "running to completion");
+            synchronized (lock) {
+                if (child == c && state == ProcessState.STARTING) {
+                    transition(ProcessState.RUNNING, "running to completion");
+                }
+            }
             try {
                 int code = c.exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
                 synchronized (lock) {
@@ -289,6 +327,12 @@ public final class ManagedProcess implements AutoCloseable {
                 long adopted;
                 synchronized (lock) {
                     stopRequested = true;
+                    epoch++;
+                }
+                synchronized (spawnLock) {
+                    // a launch in flight has now either published its child or seen stopRequested
+                }
+                synchronized (lock) {
                     cancelTimers();
                     c = child;
                     adopted = adoptedPid;
@@ -310,21 +354,31 @@ public final class ManagedProcess implements AutoCloseable {
                     Set<Long> watchers = ProcessTree.watchers(c.pid);
                     gone = ProcessTree.terminate(c.pid, c.pgid, config.stopGracePeriod(), deadline);
                     c.closeLifeline();
-                    // The tree is gone, so the watcher has nothing left to guard. It ignores SIGTERM and
-                    // would otherwise linger up to 1 s while unreaped zombies keep its group non-empty.
-                    ProcessTree.kill(watchers, -1, Math.min(deadline, System.nanoTime() + 2_000_000_000L));
+                    if (gone) {
+                        // The tree is gone, so the watcher has nothing left to guard. It ignores SIGTERM
+                        // and would otherwise linger while unreaped zombies keep its group non-empty.
+                        // When something survived, the watcher stays: it is the last safety net.
+                        ProcessTree.kill(watchers, -1, Math.min(deadline, System.nanoTime() + 2_000_000_000L));
+                    }
                 } else {
                     gone = adopted <= 0 || ProcessTree.terminate(adopted, -1, config.stopGracePeriod(), deadline);
                 }
                 long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - begin);
-                synchronized (lock) {
-                    if (c != null) {
-                        c.exit.getNow(null);
-                        if (c.exit.isDone() && !c.exit.isCompletedExceptionally()) {
-                            lastExitCode = c.exit.join();
-                        }
+                if (c != null && gone) {
+                    // the exit is reported after commons-exec joined the output readers (bounded)
+                    try {
+                        lastExitCode(c.exit.get(Math.max(1, Math.min(1000,
+                                TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))), TimeUnit.MILLISECONDS));
+                    } catch (InterruptedException e) {
+                        interrupted = true;
+                    } catch (ExecutionException | TimeoutException e) {
+                        // no exit code to report
                     }
-                    child = null;
+                }
+                synchronized (lock) {
+                    if (child == c && gone) {
+                        child = null;
+                    }
                     adoptedPid = -1;
                     if (gone) {
                         transition(ProcessState.STOPPED, "stopped in " + millis + " ms");
@@ -344,6 +398,12 @@ public final class ManagedProcess implements AutoCloseable {
         }
     }
 
+    private void lastExitCode(int code) {
+        synchronized (lock) {
+            lastExitCode = code;
+        }
+    }
+
     /** @return the current status */
     public ProcessStatus status() {
         synchronized (lock) {
@@ -357,13 +417,17 @@ public final class ManagedProcess implements AutoCloseable {
      */
     @Override
     public void close() {
+        boolean first;
+        synchronized (lock) {
+            first = !closed;
+            closed = true; // no start may slip in between the stop below and shutting down
+        }
         stop();
+        if (!first) {
+            return;
+        }
         Thread hook;
         synchronized (lock) {
-            if (closed) {
-                return;
-            }
-            closed = true;
             hook = shutdownHook;
             shutdownHook = null;
         }
@@ -375,6 +439,12 @@ public final class ManagedProcess implements AutoCloseable {
             }
         }
         scheduler.shutdownNow();
+        supervisor.shutdown();
+        try {
+            supervisor.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         supervisor.shutdownNow();
         events.shutdown();
         log.close();
@@ -386,9 +456,12 @@ public final class ManagedProcess implements AutoCloseable {
 
     // ---- starting -------------------------------------------------------------------------
 
-    private void adopt(HealthProber.Result health) {
+    private void adopt(HealthProber.Result health, long myEpoch) {
         OptionalLong pid = Ports.holderPid(config.healthCheck().get().port());
         synchronized (lock) {
+            if (stopRequested || epoch != myEpoch) {
+                throw new LifecycleException("'" + config.name() + "' start was interrupted by stop()");
+            }
             owned = false;
             child = null;
             adoptedPid = pid.orElse(-1);
@@ -416,24 +489,26 @@ public final class ManagedProcess implements AutoCloseable {
                 + " nothing was spawned.", port, pid, command);
     }
 
-    private Child spawn(ProcessState waiting, String cause) throws InterruptedException {
-        synchronized (lock) {
-            if (state != waiting) {
-                transition(waiting, cause);
+    private Child spawn(ProcessState waiting, String cause, long myEpoch) throws InterruptedException {
+        Child c;
+        synchronized (spawnLock) {
+            synchronized (lock) {
+                if (stopRequested || closed || epoch != myEpoch) {
+                    throw new LifecycleException("'" + config.name() + "' start was interrupted by stop()");
+                }
+                if (state != waiting) {
+                    transition(waiting, cause);
+                }
             }
-        }
-        Child c = Child.spawn(config, log, threads, clock.instant());
-        synchronized (lock) {
-            if (stopRequested) {
-                // stop() ran while we were launching: it could not see this child, so end it here
-                supervisor.execute(() -> stopChild(c, false));
-                throw new LifecycleException("'" + config.name() + "' start was interrupted by stop()");
+            c = Child.spawn(config, log, threads, clock.instant());
+            synchronized (lock) {
+                // stop() waits for spawnLock before it looks for the child, so it sees this one
+                child = c;
+                owned = true;
+                adoptedPid = -1;
+                startedAt = c.startedAt;
+                installShutdownHook();
             }
-            child = c;
-            owned = true;
-            adoptedPid = -1;
-            startedAt = c.startedAt;
-            installShutdownHook();
         }
         c.oneShot = oneShotNow();
         c.exit.whenComplete((code, error) -> onExit(c, code == null ? -1 : code));
@@ -441,8 +516,8 @@ public final class ManagedProcess implements AutoCloseable {
         return c;
     }
 
-    private void spawnAndAwait(ProcessState waiting, String cause) throws InterruptedException {
-        Child c = spawn(waiting, cause);
+    private void spawnAndAwait(ProcessState waiting, String cause, long myEpoch) throws InterruptedException {
+        Child c = spawn(waiting, cause, myEpoch);
         CompletableFuture<Void> ready = Readiness.await(config, c, prober, scheduler);
         try {
             ready.get();
@@ -466,12 +541,22 @@ public final class ManagedProcess implements AutoCloseable {
             throw new LifecycleException("'" + config.name() + "' readiness failed: " + cause2, cause2);
         }
         long millis = Duration.between(c.startedAt, clock.instant()).toMillis();
+        boolean superseded;
         synchronized (lock) {
-            if (child != c || stopRequested) {
-                throw new LifecycleException("'" + config.name() + "' start was interrupted by stop()");
+            superseded = child != c || stopRequested || epoch != myEpoch;
+            if (!superseded) {
+                transition(ProcessState.RUNNING, "ready after " + millis + " ms (pid " + c.pid + ")");
+                scheduleLiveness(c);
+                if (c.exit.isDone()) {
+                    // it exited between passing readiness and RUNNING: onExit ignored it then
+                    int code = c.exit.getNow(-1);
+                    supervisor.execute(() -> onExit(c, code));
+                }
             }
-            transition(ProcessState.RUNNING, "ready after " + millis + " ms (pid " + c.pid + ")");
-            scheduleLiveness(c);
+        }
+        if (superseded) {
+            stopChild(c, false);
+            throw new LifecycleException("'" + config.name() + "' start was interrupted by stop()");
         }
     }
 
@@ -543,8 +628,8 @@ public final class ManagedProcess implements AutoCloseable {
             restartTimes.removeFirst();
         }
         Child old = child;
+        child = null; // the dead child must not be signalled again (its pid may be reused)
         if (restartTimes.size() >= policy.maxRestarts()) {
-            child = null;
             if (old != null) {
                 supervisor.execute(() -> cleanUpAfterExit(old));
             }
@@ -558,42 +643,48 @@ public final class ManagedProcess implements AutoCloseable {
         nextRestartAt = clock.instant().plus(delay);
         transition(ProcessState.RESTARTING, cause + "; restart " + (restartTimes.size() + 1) + " in "
                 + delay.toMillis() + " ms");
-        restartTask = scheduler.schedule(() -> supervisor.execute(() -> restart(old)),
+        long myEpoch = epoch;
+        restartTask = scheduler.schedule(() -> supervisor.execute(() -> restart(old, myEpoch)),
                 delay.toNanos(), TimeUnit.NANOSECONDS);
     }
 
-    private void restart(Child old) {
-        synchronized (lock) {
-            if (stopRequested || state != ProcessState.RESTARTING) {
-                return;
-            }
-            restartTimes.addLast(System.nanoTime());
-            restarts++;
-            nextRestartAt = null;
-        }
+    /**
+     * One restart attempt, serialised with ensureRunning() by the start lock. A stop() or a new
+     * ensureRunning() since it was scheduled (another epoch) makes it a no-op.
+     */
+    private void restart(Child old, long myEpoch) {
         if (old != null) {
             cleanUpAfterExit(old); // leftovers of the crashed tree must not hold the port
         }
-        try {
-            checkPortFree("is no longer ours");
-        } catch (PortInUseException e) {
+        synchronized (startLock) {
             synchronized (lock) {
-                child = null;
-                if (!stopRequested) {
-                    LOG.error("'{}' FAILED: {}", config.name(), e.getMessage());
-                    transition(ProcessState.FAILED, e.getMessage());
+                if (stopRequested || epoch != myEpoch || state != ProcessState.RESTARTING) {
+                    return;
                 }
+                restartTimes.addLast(System.nanoTime());
+                restarts++;
+                nextRestartAt = null;
             }
-            return;
-        }
-        try {
-            spawnAndAwait(ProcessState.RESTARTING, "restart");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (LifecycleException e) {
-            synchronized (lock) {
-                if (!stopRequested && state == ProcessState.RESTARTING) {
-                    scheduleRestart("restart failed: " + e.getMessage());
+            try {
+                checkPortFree("is no longer ours");
+            } catch (PortInUseException e) {
+                synchronized (lock) {
+                    if (!stopRequested && epoch == myEpoch) {
+                        LOG.error("'{}' FAILED: {}", config.name(), e.getMessage());
+                        transition(ProcessState.FAILED, e.getMessage());
+                    }
+                }
+                return;
+            }
+            try {
+                spawnAndAwait(ProcessState.RESTARTING, "restart", myEpoch);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (LifecycleException e) {
+                synchronized (lock) {
+                    if (!stopRequested && epoch == myEpoch && state == ProcessState.RESTARTING) {
+                        scheduleRestart("restart failed: " + e.getMessage());
+                    }
                 }
             }
         }
@@ -623,8 +714,15 @@ public final class ManagedProcess implements AutoCloseable {
                         config.name(), c.pid, n, result.detail());
                 c.killedByLiveness = true;
                 failures.set(0);
-                supervisor.execute(() -> ProcessTree.kill(ProcessTree.snapshot(c.pid, c.pgid), c.pgid,
-                        System.nanoTime() + TimeUnit.SECONDS.toNanos(5)));
+                supervisor.execute(() -> {
+                    synchronized (lock) {
+                        if (child != c || state != ProcessState.RUNNING) {
+                            return; // stopped or restarted meanwhile
+                        }
+                    }
+                    ProcessTree.kill(ProcessTree.snapshot(c.pid, c.pgid), c.pgid,
+                            System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+                });
             }
         }, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
     }

@@ -32,7 +32,7 @@ final class OutputPump implements ExecuteStreamHandler {
     private static final Logger LOG = LoggerFactory.getLogger(OutputPump.class);
     static final int LAST_LINES = 20;
     private static final int MAX_LINE_CHARS = 64 * 1024;
-    private static final long JOIN_MILLIS = 300;
+    private static final long JOIN_MILLIS = 1000;
 
     private final RotatingLog log;
     private final Consumer<String> listener;
@@ -152,17 +152,22 @@ final class OutputPump implements ExecuteStreamHandler {
             if (last.size() == LAST_LINES) {
                 last.removeFirst();
             }
-            last.addLast(text);
+            last.addLast(text.length() > 1024 ? text.substring(0, 1024) + "…" : text);
             for (int i = 0; i < matched.length; i++) {
-                if (!matched[i] && readyPatterns.get(i).matcher(text).find()) {
-                    matched[i] = true;
+                try {
+                    if (!matched[i] && readyPatterns.get(i).matcher(text).find()) {
+                        matched[i] = true;
+                    }
+                } catch (StackOverflowError e) {
+                    // a backtracking pattern on a huge line: not a match; keep draining the pipe
                 }
             }
         }
         if (listener != null) {
             try {
                 listener.accept(text);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError e) {
+                // the pipe must keep draining, or the child blocks on a full pipe
                 LOG.warn("output listener threw on a line; ignored", e);
             }
         }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
@@ -75,15 +76,25 @@ final class ProcessTree {
         pids.add(rootPid);
         ProcessHandle.of(rootPid).ifPresent(h -> h.descendants().forEach(d -> pids.add(d.pid())));
         pids.addAll(groupMembers(pgid));
-        pids.removeIf(pid -> commandLine(pid).map(c -> c.contains(LIFELINE_MARK)).orElse(false));
+        pids.removeIf(ProcessTree::isWatcher);
         return pids;
+    }
+
+    /**
+     * A lifeline watcher runs as {@code sh -c SCRIPT airouter-lifeline PGID}: the mark is exactly its
+     * fourth argument. Matching the exact word (not a substring) keeps the wrapper itself, in the
+     * instant before it execs the command, and any user command mentioning the mark, out of it.
+     */
+    static boolean isWatcher(long pid) {
+        List<String> args = arguments(pid);
+        return args.size() >= 5 && args.get(1).equals("-c") && args.get(3).equals(LIFELINE_MARK);
     }
 
     /** Lifeline watchers among the root's descendants (to wait for after closing the lifeline). */
     static Set<Long> watchers(long rootPid) {
         Set<Long> pids = new LinkedHashSet<>();
         ProcessHandle.of(rootPid).ifPresent(h -> h.descendants().forEach(d -> {
-            if (commandLine(d.pid()).map(c -> c.contains(LIFELINE_MARK)).orElse(false)) {
+            if (isWatcher(d.pid())) {
                 pids.add(d.pid());
             }
         }));
@@ -112,7 +123,7 @@ final class ProcessTree {
     static boolean kill(Set<Long> known, long pgid, long deadlineNanos) {
         Set<Long> targets = new LinkedHashSet<>(known);
         Set<Long> group = groupMembers(pgid);
-        group.removeIf(pid -> commandLine(pid).map(c -> c.contains(LIFELINE_MARK)).orElse(false));
+        group.removeIf(ProcessTree::isWatcher);
         targets.addAll(group);
         for (long pid : targets) {
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
@@ -125,7 +136,7 @@ final class ProcessTree {
             pids.removeIf(pid -> !isAlive(pid));
             if (pids.isEmpty()) {
                 Set<Long> group = groupMembers(pgid);
-                group.removeIf(pid -> commandLine(pid).map(c -> c.contains(LIFELINE_MARK)).orElse(false));
+                group.removeIf(ProcessTree::isWatcher);
                 if (group.isEmpty()) {
                     return true;
                 }
@@ -135,6 +146,18 @@ final class ProcessTree {
                 return false;
             }
             LockSupport.parkNanos(POLL_NANOS);
+        }
+    }
+
+    private static List<String> arguments(long pid) {
+        if (!PROC) {
+            return List.of();
+        }
+        try {
+            byte[] raw = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
+            return List.of(new String(raw, StandardCharsets.UTF_8).split("\0"));
+        } catch (IOException | RuntimeException e) {
+            return List.of();
         }
     }
 

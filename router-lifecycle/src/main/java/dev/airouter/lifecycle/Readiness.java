@@ -12,8 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Waits until a spawned child passes every readiness check, using a Resilience4j Retry whose
- * interval follows the age of the start-up rather than the attempt number: 5 ms growing ×1.5 to
- * 25 ms during the first 10 s (a refused loopback connect costs microseconds, so probing often
+ * interval grows exponentially: 5 ms growing ×1.5 per attempt to 25 ms during the first 10 s (a refused loopback connect costs microseconds, so probing often
  * while a start is young is cheap and makes readiness visible within ~20 ms), then growing to 250
  * ms. The wait ends early, with the exit code and last output lines, the moment the child exits —
  * the child's exit future completes the result directly, so no probe interval delays it.
@@ -61,7 +60,7 @@ final class Readiness {
 
         RetryConfig retryConfig = RetryConfig.<Boolean>custom()
                 .maxAttempts(Integer.MAX_VALUE)
-                .intervalFunction((IntervalFunction) attempt -> interval(System.nanoTime() - start))
+                .intervalFunction((IntervalFunction) attempt -> interval(attempt, System.nanoTime() - start))
                 .retryOnResult(ready -> !ready)
                 .retryOnException(e -> !(e instanceof Abort))
                 .failAfterMaxAttempts(false)
@@ -89,12 +88,17 @@ final class Readiness {
         return result;
     }
 
-    static long interval(long elapsedNanos) {
+    /**
+     * Exponential backoff: 5 ms × 1.5 per attempt, capped at 25 ms while the start-up is younger
+     * than 10 s; after that it keeps growing ×1.5 per second of age, capped at 250 ms.
+     */
+    static long interval(int attempt, long elapsedNanos) {
         long elapsedMillis = TimeUnit.NANOSECONDS.toMillis(elapsedNanos);
         if (elapsedMillis < YOUNG.toMillis()) {
-            return Math.min(YOUNG_MAX_MILLIS, FIRST_MILLIS + elapsedMillis / 4);
+            return Math.min(YOUNG_MAX_MILLIS, Math.round(FIRST_MILLIS * Math.pow(1.5, Math.max(0, attempt - 1))));
         }
-        return Math.min(MAX_MILLIS, YOUNG_MAX_MILLIS + (elapsedMillis - YOUNG.toMillis()) / 40);
+        double seconds = (elapsedMillis - YOUNG.toMillis()) / 1000.0;
+        return Math.min(MAX_MILLIS, Math.round(YOUNG_MAX_MILLIS * Math.pow(1.5, seconds)));
     }
 
     private static boolean probe(List<ReadinessCheck> checks, Child child, HealthProber prober) {

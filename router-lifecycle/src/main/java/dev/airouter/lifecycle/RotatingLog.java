@@ -25,6 +25,7 @@ final class RotatingLog implements Closeable {
     private OutputStream out;
     private long size;
     private boolean failed;
+    private boolean closed;
 
     RotatingLog(Path file, long maxBytes, int backups) {
         this.file = file;
@@ -37,12 +38,15 @@ final class RotatingLog implements Closeable {
     }
 
     synchronized void line(String text) {
+        if (closed) {
+            return; // a reader outliving close() (a grandchild holds the pipe) must not reopen the file
+        }
         byte[] bytes = (text + "\n").getBytes(StandardCharsets.UTF_8);
         try {
             if (out == null) {
                 open();
             }
-            if (size > 0 && size + bytes.length > maxBytes) {
+            if (size > 0 && (size + bytes.length > maxBytes || !Files.exists(file))) {
                 rotate();
             }
             out.write(bytes);
@@ -74,7 +78,9 @@ final class RotatingLog implements Closeable {
                 Files.move(from, sibling(i + 1), StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        Files.move(file, sibling(1), StandardCopyOption.REPLACE_EXISTING);
+        if (Files.exists(file)) {
+            Files.move(file, sibling(1), StandardCopyOption.REPLACE_EXISTING);
+        }
         open();
     }
 
@@ -95,6 +101,7 @@ final class RotatingLog implements Closeable {
 
     @Override
     public synchronized void close() {
+        closed = true;
         closeQuietly();
     }
 }

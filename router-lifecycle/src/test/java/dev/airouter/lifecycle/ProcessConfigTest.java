@@ -77,9 +77,12 @@ class ProcessConfigTest {
 
     @Test
     void readinessIntervalStaysShortWhileYoung() {
-        assertThat(Readiness.interval(0)).isEqualTo(5);
-        assertThat(Readiness.interval(Duration.ofSeconds(1).toNanos())).isEqualTo(25);
-        assertThat(Readiness.interval(Duration.ofSeconds(9).toNanos())).isEqualTo(25);
-        assertThat(Readiness.interval(Duration.ofSeconds(60).toNanos())).isEqualTo(250);
+        assertThat(Readiness.interval(1, 0)).isEqualTo(5);
+        assertThat(Readiness.interval(2, 0)).isEqualTo(8);
+        assertThat(Readiness.interval(3, Duration.ofMillis(20).toNanos())).isEqualTo(11);
+        assertThat(Readiness.interval(20, Duration.ofSeconds(1).toNanos())).isEqualTo(25);
+        assertThat(Readiness.interval(400, Duration.ofSeconds(9).toNanos())).isEqualTo(25);
+        assertThat(Readiness.interval(401, Duration.ofSeconds(12).toNanos())).isEqualTo(56);
+        assertThat(Readiness.interval(500, Duration.ofSeconds(60).toNanos())).isEqualTo(250);
     }
 }

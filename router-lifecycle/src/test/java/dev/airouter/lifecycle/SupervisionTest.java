@@ -24,7 +24,7 @@ class SupervisionTest {
     @Test
     void crashIsRestartedWithBackoffThenFailedAfterMaxRestarts() throws Exception {
         int port = FreePorts.next();
-        ProcessConfig config = TestProcesses.http(logs, port, 0, "--exit-after-ms", "300")
+        ProcessConfig config = TestProcesses.http(logs, port, 0, "--exit-after-ms", "1000")
                 .restartPolicy(RestartPolicy.onFailure().withMaxRestarts(3, Duration.ofMinutes(1))
                         .withBackoff(Duration.ofMillis(50), 2.0, Duration.ofSeconds(1)))
                 .build();
@@ -54,7 +54,7 @@ class SupervisionTest {
     @Test
     void restartEventsCarryBackoffAndCount() throws Exception {
         int port = FreePorts.next();
-        ProcessConfig config = TestProcesses.http(logs, port, 0, "--exit-after-ms", "300")
+        ProcessConfig config = TestProcesses.http(logs, port, 0, "--exit-after-ms", "1000")
                 .restartPolicy(RestartPolicy.onFailure().withMaxRestarts(2, Duration.ofMinutes(1))
                         .withBackoff(Duration.ofMillis(100), 3.0, Duration.ofSeconds(1)))
                 .build();
@@ -79,7 +79,7 @@ class SupervisionTest {
     @Test
     void portStolenBetweenCrashAndRestartFailsAtOnceWithoutALoop() throws Exception {
         int port = FreePorts.next();
-        ProcessConfig config = TestProcesses.http(logs, port, 0, "--exit-after-ms", "300")
+        ProcessConfig config = TestProcesses.http(logs, port, 0, "--exit-after-ms", "1000")
                 .restartPolicy(RestartPolicy.onFailure().withBackoff(Duration.ofMillis(500), 2.0, Duration.ofSeconds(1)))
                 .build();
         List<ProcessEvent> events = new CopyOnWriteArrayList<>();
