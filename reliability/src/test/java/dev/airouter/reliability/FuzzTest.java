@@ -73,6 +73,10 @@ class FuzzTest {
                 print(outcomes);
                 // alive and correct while the slow connections are still open
                 assertWorks(api, router);
+                // the router gives a request body request_timeout_s (15 s) in total, dribbled or not
+                org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> slowRouter.open() == 0);
+                System.out.printf("[fuzz] router slow-loris %s after %.1f s%n", slowRouter.states(), (System.nanoTime() - t0) / 1e9);
             }
             assertWorks(api, router);
             assertThat(failures).as("5xx answers or hangs (seed %d)", seed).isEmpty();

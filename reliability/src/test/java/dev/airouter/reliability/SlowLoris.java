@@ -20,6 +20,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 final class SlowLoris implements AutoCloseable {
     private final List<Socket> sockets = new ArrayList<>();
+    private final Map<Socket, String> settled = new java.util.HashMap<>(); // answered or closed: final
     private final Thread dribbler;
     private volatile boolean running = true;
 
@@ -50,13 +51,22 @@ final class SlowLoris implements AutoCloseable {
     }
 
     /** @return "open", "answered 408 …" or "closed" → count, for the silent and the dribbling halves */
-    Map<String, Integer> states() {
+    synchronized Map<String, Integer> states() {
         Map<String, Integer> states = new TreeMap<>();
         for (int i = 0; i < sockets.size(); i++) {
-            String half = i % 2 == 0 ? "dribbling " : "silent ";
-            states.merge(half + state(sockets.get(i)), 1, Integer::sum);
+            Socket s = sockets.get(i);
+            String state = settled.containsKey(s) ? settled.get(s) : state(s);
+            if (!state.equals("open")) {
+                settled.put(s, state);
+            }
+            states.merge((i % 2 == 0 ? "dribbling " : "silent ") + state, 1, Integer::sum);
         }
         return states;
+    }
+
+    /** @return how many connections the server has neither answered nor closed */
+    int open() {
+        return states().entrySet().stream().filter(e -> e.getKey().endsWith(" open")).mapToInt(Map.Entry::getValue).sum();
     }
 
     private static String state(Socket s) {
