@@ -101,8 +101,20 @@ final class RawHttp implements AutoCloseable {
         long started = System.nanoTime();
         try {
             connect();
-            out.write(request);
-            out.flush();
+            try {
+                out.write(request);
+                out.flush();
+            } catch (IOException writeFailed) {
+                // the server may have answered early (413) and closed: read that answer if it arrived
+                try {
+                    Response early = read(head, started);
+                    close();
+                    return early;
+                } catch (IOException noAnswer) {
+                    writeFailed.addSuppressed(noAnswer);
+                    throw writeFailed;
+                }
+            }
             if (halfClose) {
                 socket.shutdownOutput();
                 try {
