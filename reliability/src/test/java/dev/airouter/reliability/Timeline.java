@@ -50,6 +50,15 @@ final class Timeline {
         return entries.stream().filter(e -> e[2] == status).mapToDouble(e -> (e[1] - e[0]) / 1e6).toArray();
     }
 
+    /** Non-200 answers in the window as "+start ms (took ms)", in start order, for the report. */
+    String badDetail(long from, long to, int limit) {
+        StringBuilder sb = new StringBuilder();
+        entries.stream().filter(e -> e[2] != 200 && e[1] >= from && e[0] < to).sorted((a, b) -> Long.compare(a[0], b[0]))
+                .limit(limit).forEach(e -> sb.append(sb.length() == 0 ? "" : ", ").append(String.format("+%d (%d ms, %d)",
+                        (e[0] - from) / 1_000_000, (e[1] - e[0]) / 1_000_000, e[2])));
+        return sb.toString();
+    }
+
     long okStartedAfter(long from) {
         return entries.stream().filter(e -> e[0] >= from && e[2] == 200).count();
     }
