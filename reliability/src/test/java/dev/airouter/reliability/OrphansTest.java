@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * be gone within 2 s (asserted with a 4 s deadline for a loaded machine; the measured maximum is
  * reported). Processes are found from the first moment by {@link ProcessTracker}.
  *
- * <p>Knobs: {@code -Dorphans.trials=12} (backend-mode trials; dev mode adds 3),
+ * <p>Knobs: {@code -Dorphans.trials=10} (backend-mode trials; dev mode adds 3),
  * {@code -Dorphans.seed=N}.
  */
 @ExtendWith(NoLeftoverProcesses.class)
@@ -59,7 +59,7 @@ class OrphansTest {
         System.out.printf("[orphans] seed %d (-Dorphans.seed=%d); dev mode %s%n", seed, seed,
                 dev ? "included" : "skipped (no frontend/node_modules)");
         List<String[]> plan = new ArrayList<>();
-        int trials = Integer.getInteger("orphans.trials", 12);
+        int trials = Integer.getInteger("orphans.trials", 10);
         for (int i = 0; i < trials; i++) {
             plan.add(new String[] {"backend", Phase.values()[i % 3].name()});
         }
