@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -167,17 +167,19 @@ final class Running {
         }
     }
 
+    /**
+     * Threads are made on demand (a {@link SynchronousQueue} hands each task to an idle thread or a
+     * new one) and end after 30 s idle, so an idle or lightly loaded backend holds few threads. The
+     * admission limit bounds the tasks; the slack covers threads that have released their permit
+     * but are not yet back in the pool.
+     */
     private static ExecutorService workerPool(int maxInFlight) {
-        int threads = Math.min(maxInFlight, 64);
         AtomicInteger count = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), runnable -> {
-                    Thread t = new Thread(runnable, "airouter-backend-worker-" + count.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        pool.allowCoreThreadTimeOut(true); // idle backends hold no worker threads
-        return pool;
+        return new ThreadPoolExecutor(0, maxInFlight + 8, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
+            Thread t = new Thread(runnable, "airouter-backend-worker-" + count.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     private void banner(long startMillis, long afterReadyMillis) {

@@ -117,14 +117,12 @@ class ChatApiTest {
 
     @Test
     void agentCanBeForced() {
-        Http.Response reply = http.postJson("/api/chat", Map.of("message", "hello", "agent", "math"));
-        JsonNode agents = http.get("/api/status").json();
-        assertThat(agents).isNotNull();
-        if (reply.status() == 200) {
-            assertThat(reply.json().path("metadata").path("agent").asText()).isEqualTo("math");
-        } else {
-            assertThat(reply.status()).isEqualTo(400);
-        }
+        Http.Response reply = http.postJson("/api/chat", Map.of("message", "hello", "agent", "calculator"));
+        assertThat(reply.status()).as(reply.text()).isEqualTo(200);
+        assertThat(reply.json().path("metadata").path("agent").asText()).isEqualTo("calculator");
+        Http.Response auto = http.postJson("/api/chat", Map.of("message", "hello", "agent", "auto"));
+        assertThat(auto.status()).isEqualTo(200);
+        assertThat(auto.json().path("metadata").path("agent").asText()).isNotEqualTo("calculator");
     }
 
     @Test
@@ -163,6 +161,17 @@ class ChatApiTest {
         assertThat(generated.header("X-Request-Id")).matches("[0-9a-f]{16}");
         Http.Response unsafe = http.send("GET", "/health", Map.of("X-Request-Id", "bad id with spaces"), null);
         assertThat(unsafe.header("X-Request-Id")).matches("[0-9a-f]{16}");
+    }
+
+    @Test
+    void requestIdIsForwardedToTheRouterLog() throws Exception {
+        java.nio.file.Path log = backend.routerStatus().logFile();
+        Http.Response reply = http.send("POST", "/api/chat", Map.of("Content-Type", "application/json",
+                "X-Request-Id", "trace-me-42"), "{\"message\":\"hi\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.header("X-Request-Id")).isEqualTo("trace-me-42");
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() ->
+                java.nio.file.Files.readString(log).contains("id=trace-me-42"));
     }
 
     @Test
