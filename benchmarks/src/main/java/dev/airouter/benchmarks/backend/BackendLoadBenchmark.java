@@ -56,6 +56,8 @@ public final class BackendLoadBenchmark {
     private static final int LATENCY_BLOCK = 200;
     private static final int LATENCY_BLOCKS = 10;
     private static final int CONNECTIONS = 8;
+    private static final String[] BACKEND_THREADS = {"airouter-backen"};
+    private static final String[] OKHTTP_THREADS = {"OkHttp", "Okio", "lettuce"};
 
     private BackendLoadBenchmark() {}
 
@@ -123,6 +125,8 @@ public final class BackendLoadBenchmark {
         Result directRun = throughput("127.0.0.1", routerPort, "/route", toRouter, seconds);
         long routerCpuDirect = CpuMeter.processNanos(routerPid) - routerCpu0;
 
+        long switches0 = CpuMeter.contextSwitches(BACKEND_THREADS);
+        long okhttp0 = CpuMeter.contextSwitches(OKHTTP_THREADS);
         long backend0 = CpuMeter.backendNanos();
         long jvm0 = jvmNanos();
         long router0 = CpuMeter.processNanos(routerPid);
@@ -130,6 +134,8 @@ public final class BackendLoadBenchmark {
         double backendCpu = (CpuMeter.backendNanos() - backend0) / 1e6 / backendRun.requests;
         double jvmCpu = (jvmNanos() - jvm0 - backendRun.clientCpuNanos) / 1e6 / backendRun.requests;
         double routerCpu = (CpuMeter.processNanos(routerPid) - router0) / 1e6 / backendRun.requests;
+        double switches = (double) (CpuMeter.contextSwitches(BACKEND_THREADS) - switches0) / backendRun.requests;
+        double okhttpSwitches = (double) (CpuMeter.contextSwitches(OKHTTP_THREADS) - okhttp0) / backendRun.requests;
 
         System.out.printf(Locale.ROOT, "%nThroughput, %d connections, %d s each:%n", CONNECTIONS, seconds);
         System.out.printf(Locale.ROOT, "  direct /route      %8.0f req/s (%d requests, %d errors)%n",
@@ -145,6 +151,8 @@ public final class BackendLoadBenchmark {
         System.out.printf(Locale.ROOT, "  router process, via backend                          %.3f%n", routerCpu);
         System.out.printf(Locale.ROOT, "  router process, direct /route                        %.3f%n",
                 routerCpuDirect / 1e6 / directRun.requests);
+        System.out.printf(Locale.ROOT, "  context switches per request: backend IO + workers %.1f, OkHttp/Okio/Lettuce threads %.1f%n",
+                switches, okhttpSwitches);
         System.out.printf(Locale.ROOT, "%nSession store (%s), load + append of 2 messages, %d rounds on one thread:%n",
                 storeConfig.isRedisDisabled() ? "memory" : "redis", store.rounds);
         System.out.printf(Locale.ROOT, "  wall %.3f ms, client CPU %.3f ms per request = %.0f %% of the backend's CPU,"
