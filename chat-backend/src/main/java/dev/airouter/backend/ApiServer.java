@@ -3,6 +3,7 @@ package dev.airouter.backend;
 import io.undertow.Undertow;
 import io.undertow.UndertowOptions;
 import io.undertow.server.HttpHandler;
+import io.undertow.server.handlers.HttpContinueReadHandler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -52,7 +53,9 @@ final class ApiServer {
     /** Builds the server around the given IO threads; the handler comes with {@link #start}. */
     ApiServer(XnioWorker worker, String host, int port, long maxBodyBytes, Responses responses) {
         this.worker = worker;
-        this.drain = new Drain(exchange -> handler.handleRequest(exchange), responses);
+        // HttpContinueReadHandler sends "100 Continue" only when the body is actually read, so a client
+        // that sent Expect: 100-continue does not wait a second for it, and a refused body is never sent
+        this.drain = new Drain(new HttpContinueReadHandler(exchange -> handler.handleRequest(exchange)), responses);
         this.undertow = Undertow.builder()
                 .setWorker(worker)
                 .addHttpListener(port, host)

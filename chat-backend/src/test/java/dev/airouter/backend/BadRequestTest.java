@@ -160,7 +160,7 @@ class BadRequestTest {
             socket.setSoTimeout(5000);
             OutputStream out = socket.getOutputStream();
             out.write(("POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                    + "Content-Length: 10000000000\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+                    + "Expect: 100-continue\r\nContent-Length: 10000000000\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
             InputStream in = socket.getInputStream();
             Http.Response response = Http.read(in);

@@ -175,6 +175,28 @@ class ChatApiTest {
     }
 
     @Test
+    void expectContinueIsAnsweredBeforeTheBodyIsSent() throws Exception {
+        byte[] body = "{\"message\":\"Hello\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        try (java.net.Socket socket = new java.net.Socket(backend.url().getHost(), backend.port())) {
+            socket.setSoTimeout(500); // curl waits 1 s for "100 Continue" before sending anyway
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(("POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nExpect: 100-continue\r\n"
+                    + "Content-Length: " + body.length + "\r\nConnection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            out.flush();
+            byte[] interim = new byte[25];
+            int n = socket.getInputStream().read(interim);
+            assertThat(new String(interim, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1)).startsWith("HTTP/1.1 100");
+            socket.setSoTimeout(10_000);
+            out.write(body);
+            out.flush();
+            java.io.ByteArrayOutputStream rest = new java.io.ByteArrayOutputStream();
+            socket.getInputStream().transferTo(rest);
+            assertThat(rest.toString(java.nio.charset.StandardCharsets.UTF_8)).contains("200 OK").contains("\"success\":true");
+        }
+    }
+
+    @Test
     void corsHeadersOnlyForAllowedOrigins() {
         Http.Response allowed = http.send("GET", "/health", Map.of("Origin", "http://localhost:3000"), null);
         assertThat(allowed.header("Access-Control-Allow-Origin")).isEqualTo("http://localhost:3000");
