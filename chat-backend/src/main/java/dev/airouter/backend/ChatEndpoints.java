@@ -44,7 +44,8 @@ final class ChatEndpoints {
         call.noteSession(sessionId);
         router.checkAvailable();
         ChatMessage user = ChatMessage.user(request.message());
-        List<ChatMessage> stored = request.useHistory()
+        // a session id we just made up has no history: skip the store round trip
+        List<ChatMessage> stored = request.useHistory() && request.sessionId() != null
                 ? StoreCalls.call(() -> store.load(sessionId)).map(Session::messages).orElse(List.of())
                 : List.of();
         List<RouterClient.Turn> history = HistoryBudget.fit(stored, historyBudgetBytes);
