@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.airouter.backend.ChatBackend;
 import dev.airouter.testing.NoLeftoverProcesses;
+import dev.airouter.testing.RedisServer;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.SocketTimeoutException;
@@ -47,7 +48,11 @@ class FuzzTest {
     void generatedRequestsGetNo5xxAndNoHangAndLeaveBothServersWorking() throws Exception {
         long seed = Long.getLong("fuzz.seed", System.nanoTime());
         System.out.printf("[fuzz] seed %d (-Dfuzz.seed=%d), %d requests%n", seed, seed, REQUESTS);
-        try (ChatBackend backend = Backends.base().storeConfig(Backends.memory()).build().start()) {
+        // Redis when installed (store errors would show up as 5xx), else the in-memory store
+        try (RedisServer redis = RedisServer.isInstalled() ? RedisServer.start() : null;
+                ChatBackend backend = Backends.base().storeConfig(redis != null ? Backends.redis(redis.url())
+                        : Backends.memory()).build().start()) {
+            System.out.printf("[fuzz] session store: %s%n", backend.storeBackend());
             URI api = backend.url();
             URI router = backend.routerUrl();
             long routerPid = backend.routerStatus().pid().orElseThrow();
