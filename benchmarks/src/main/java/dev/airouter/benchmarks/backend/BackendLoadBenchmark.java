@@ -74,11 +74,16 @@ public final class BackendLoadBenchmark {
         boolean redis = args.length > 1 ? args[1].equals("redis") : RedisServer.isInstalled();
         try (RedisServer server = redis ? RedisServer.start() : null) {
             SessionStoreConfig store = SessionStoreConfig.builder().redisUrl(redis ? server.url() : "none")
-                    .historyLimit(HISTORY).build();
+                    .connectTimeout(java.time.Duration.ofSeconds(5)).historyLimit(HISTORY).build();
             Path routerDir = Files.isDirectory(Path.of("python-router")) ? Path.of("python-router") : Path.of("../python-router");
             try (ChatBackend backend = ChatBackend.builder().port(0).routerPort(0).routerDirectory(routerDir)
                     .logDir(Files.createTempDirectory("airouter-bench-")).storeConfig(store).shutdownHook(false)
                     .build().start()) {
+                String wanted = redis ? "redis" : "memory";
+                if (!backend.storeBackend().equals(wanted)) {
+                    throw new IllegalStateException("the backend opened the " + backend.storeBackend()
+                            + " store, not " + wanted + "; figures would be mislabelled");
+                }
                 new BackendLoadBenchmark().run(backend, store, seconds);
             }
         }
