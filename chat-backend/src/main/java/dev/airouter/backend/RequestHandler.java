@@ -47,10 +47,6 @@ final class RequestHandler implements HttpHandler {
         return maxInFlight - inFlight.availablePermits();
     }
 
-    int maxInFlight() {
-        return maxInFlight;
-    }
-
     @Override
     public void handleRequest(HttpServerExchange exchange) {
         long started = System.nanoTime();
