@@ -29,10 +29,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * {@code kill -9} of the real {@code launcher.jar} at random moments — during start-up, under chat
  * load, and during the shutdown that follows SIGINT — in {@code backend} mode and, when
- * {@code frontend/node_modules} exists, in {@code dev} mode (start-up: 0–1.5 s, dev 0–5 s, after its
- * first child appeared; load: 0.2–2 s after ready; shutdown: 0–0.25 s after SIGINT, while the router is still stopping): every process the launcher started must
- * be gone within 2 s (asserted with a 4 s deadline for a loaded machine; the measured maximum is
- * reported). Processes are found from the first moment by {@link ProcessTracker}.
+ * {@code frontend/node_modules} exists, in {@code dev} mode. Start-up: 0–1.5 s (dev 0–5 s) after the
+ * launcher's first child appeared; load: 0.2–2 s after ready; shutdown: 0–0.25 s after SIGINT, while
+ * the router is still stopping. Every process the launcher started must be gone within 2 s (asserted
+ * with a 4 s deadline for a loaded machine; the measured maximum is reported). Processes are found
+ * from the first moment by {@link ProcessTracker}.
  *
  * <p>Knobs: {@code -Dorphans.trials=10} (backend-mode trials; dev mode adds 3),
  * {@code -Dorphans.seed=N}.
