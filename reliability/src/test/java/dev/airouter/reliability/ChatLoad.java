@@ -67,12 +67,16 @@ final class ChatLoad implements AutoCloseable {
         return this;
     }
 
-    /** Stops the clients after their current request and waits for them. */
+    /** Stops the clients after their current request and waits for them (the interrupt flag is kept). */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
-        for (Thread t : threads) {
-            t.join(Duration.ofSeconds(60).toMillis());
+        try {
+            for (Thread t : threads) {
+                t.join(Duration.ofSeconds(60).toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

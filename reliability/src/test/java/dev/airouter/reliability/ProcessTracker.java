@@ -117,10 +117,14 @@ final class ProcessTracker implements AutoCloseable {
                 .collect(Collectors.joining("; "));
     }
 
-    /** Stops polling (the map stays readable). */
+    /** Stops polling (the map stays readable; the interrupt flag is kept). */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         polling = false;
-        poller.join();
+        try {
+            poller.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

@@ -87,11 +87,16 @@ final class SlowLoris implements AutoCloseable {
         }
     }
 
+    /** Closes every connection (the interrupt flag is kept). */
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
         dribbler.interrupt();
-        dribbler.join();
+        try {
+            dribbler.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         for (Socket s : sockets) {
             try {
                 s.close();

@@ -93,7 +93,7 @@ class SoakTest {
             assertThat(warmFigures.unexpected()).as("unexpected answers during the warm-up").isEmpty();
             assertThat(summary.problems()).as("conversations read back").isEmpty();
             assertThat(summary.unknown()).as("chats without an answer").isZero();
-            assertThat(figures.chatOkCount()).as("successful chats").isGreaterThan((long) (CLIENTS * DURATION.toSeconds()));
+            assertThat(figures.chatOkCount()).as("successful chats").isGreaterThan(CLIENTS * DURATION.toSeconds());
             assertThat(within(before, end)).as("JVM figures back within tolerance: before %s, after %s", before, end)
                     .isTrue();
         }
