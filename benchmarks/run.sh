@@ -19,14 +19,15 @@ OUT=$(mktemp -d)
 run() { # name, main class, args...
   local name=$1; shift
   echo "== $name" >&2
-  "$JAVA" -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "$@" | tee "$OUT/$name.md" >&2
+  "$JAVA" -cp "$CP" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn "$@" | tee -a "$OUT/$name.md" >&2
 }
 
 for part in "${PARTS[@]}"; do
   case "$part" in
     lifecycle) run lifecycle dev.airouter.benchmarks.lifecycle.LifecycleBenchmark 20 ;;
     session)   run session dev.airouter.benchmarks.session.SessionStoreBenchmarkMain 3 5 3 ;;
-    backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark ;;
+    backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
+               run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5 ;;
     *) echo "unknown part: $part (lifecycle | session | backend | launcher)" >&2; exit 2 ;;
   esac
@@ -48,7 +49,7 @@ done
       launcher)  echo "## launcher" ;;
     esac
     echo
-    if [ "$part" = session ]; then echo '```'; cat "$OUT/$part.md"; echo '```'; else cat "$OUT/$part.md"; fi
+    if [ "$part" = session ] || [ "$part" = backend ]; then echo '```'; cat "$OUT/$part.md"; echo '```'; else cat "$OUT/$part.md"; fi
   done
 } > benchmarks/RESULTS.md.new
 if [ "${#PARTS[@]}" -lt 4 ] && [ -f benchmarks/RESULTS.md ]; then
