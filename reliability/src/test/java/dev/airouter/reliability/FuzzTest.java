@@ -50,7 +50,7 @@ class FuzzTest {
         System.out.printf("[fuzz] seed %d (-Dfuzz.seed=%d), %d requests%n", seed, seed, REQUESTS);
         // Redis when installed (store errors would show up as 5xx), else the in-memory store
         try (RedisServer redis = RedisServer.isInstalled() ? RedisServer.start() : null;
-                ChatBackend backend = Backends.base().storeConfig(redis != null ? Backends.redis(redis.url())
+                ChatBackend backend = Backends.base().storeConfig(redis != null ? Backends.patientRedis(redis.url())
                         : Backends.memory()).build().start()) {
             System.out.printf("[fuzz] session store: %s%n", backend.storeBackend());
             URI api = backend.url();
