@@ -15,12 +15,20 @@ import java.util.function.Consumer;
  * beyond the limit is ever buffered.
  */
 final class BodyReader {
+    /** A body must arrive completely within this time, else 408 and the connection is closed. */
+    static final long READ_TIMEOUT_MILLIS = 30_000;
     private final long maxBytes;
     private final Responses responses;
+    private final long readTimeoutMillis;
 
     BodyReader(long maxBytes, Responses responses) {
+        this(maxBytes, responses, READ_TIMEOUT_MILLIS);
+    }
+
+    BodyReader(long maxBytes, Responses responses, long readTimeoutMillis) {
         this.maxBytes = maxBytes;
         this.responses = responses;
+        this.readTimeoutMillis = readTimeoutMillis;
     }
 
     /**
@@ -37,6 +45,18 @@ final class BodyReader {
         }
         ByteArrayOutputStream buffer = new ByteArrayOutputStream(declared > 0 ? (int) declared : 512);
         boolean[] refused = {false};
+        boolean[] done = {false};
+        // all callbacks below run on this exchange's IO thread, so the flags need no locking
+        exchange.getIoThread().executeAfter(() -> {
+            if (!done[0] && !refused[0] && !exchange.isResponseStarted()) {
+                refused[0] = true;
+                exchange.getRequestReceiver().pause();
+                exchange.setPersistent(false);
+                responses.error(exchange, new ApiError(408, "request body timed out",
+                        "only " + buffer.size() + " bytes of the body arrived within " + readTimeoutMillis
+                                + " ms; send the whole body promptly"));
+            }
+        }, readTimeoutMillis, java.util.concurrent.TimeUnit.MILLISECONDS);
         exchange.getRequestReceiver().receivePartialBytes((ex, data, last) -> {
             if (refused[0]) {
                 return;
@@ -50,6 +70,7 @@ final class BodyReader {
             }
             buffer.write(data, 0, data.length);
             if (last) {
+                done[0] = true;
                 then.accept(buffer.toByteArray());
             }
         }, (ex, error) -> {

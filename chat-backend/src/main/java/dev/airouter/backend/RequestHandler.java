@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The root handler. On the IO thread it does only cheap work: request id, access log, CORS,
- * routing (404/405/OPTIONS), admission, and the non-blocking body read. The endpoint itself — store
+ * routing (404/405/OPTIONS), the non-blocking body read, then admission. The endpoint itself — store
  * and router calls, which block — runs on the worker pool.
  *
  * <p><b>Admission</b>: at most {@code maxInFlight} API requests are past admission at once (queued
@@ -62,12 +62,24 @@ final class RequestHandler implements HttpHandler {
             if (match == null) {
                 return; // OPTIONS answered
             }
-            if (match.limited()) {
-                admit(exchange);
-            }
             if (match.hasBody()) {
-                bodies.read(exchange, body -> dispatch(exchange, match, requestId, body));
+                // Admission only once the whole body is here: a client that stalls mid-body must hold
+                // a connection (bounded by the body read timeout), never a slot other clients need.
+                bodies.read(exchange, body -> {
+                    try {
+                        if (match.limited()) {
+                            admit(exchange);
+                        }
+                    } catch (ApiError e) {
+                        responses.error(exchange, e);
+                        return;
+                    }
+                    dispatch(exchange, match, requestId, body);
+                });
             } else {
+                if (match.limited()) {
+                    admit(exchange);
+                }
                 dispatch(exchange, match, requestId, null);
             }
         } catch (ApiError e) {
