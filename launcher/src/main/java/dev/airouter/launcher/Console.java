@@ -34,9 +34,7 @@ final class Console {
     }
 
     static Console system() {
-        boolean tty = System.console() != null && System.getenv("NO_COLOR") == null
-                && !"dumb".equals(System.getenv("TERM"));
-        return new Console(new PrintStream(System.out, true, StandardCharsets.UTF_8), tty);
+        return new Console(new PrintStream(System.out, true, StandardCharsets.UTF_8), colorWanted());
     }
 
     static boolean colorWanted() {

@@ -1,5 +1,8 @@
 package dev.airouter.launcher;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -8,8 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,6 +23,7 @@ import picocli.CommandLine.Option;
 final class StatusCommand implements Callable<Integer> {
     static final int DEGRADED = 1;
     static final int UNREACHABLE = 3;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -70,25 +72,33 @@ final class StatusCommand implements Callable<Integer> {
         } else {
             spec.commandLine().getOut().println(summary(health, response.statusCode(), body));
         }
-        return response.statusCode() == 200 && "ok".equals(field(body, "status")) ? 0 : DEGRADED;
+        return healthy(response.statusCode(), body) ? 0 : DEGRADED;
     }
 
     static String summary(URI health, int code, String body) {
-        return "backend " + health.resolve("/") + ": " + field(body, "status") + " (HTTP " + code + ")\n"
-                + "router:  " + field(body, "state") + ", pid " + field(body, "pid") + ", "
-                + ("true".equals(field(body, "owned")) ? "owned" : "adopted/external") + ", restarts "
-                + field(body, "restarts") + ", " + field(body, "url") + "\n"
-                + "store:   " + field(body, "backend") + ", sessions " + field(body, "sessions");
+        JsonNode root = parse(body);
+        JsonNode router = root.path("router");
+        JsonNode store = root.path("store");
+        return "backend " + health.resolve("/") + ": " + text(root.path("status")) + " (HTTP " + code + ")\n"
+                + "router:  " + text(router.path("state")) + ", pid " + text(router.path("pid")) + ", "
+                + (router.path("owned").asBoolean(false) ? "owned" : "adopted/external") + ", restarts "
+                + text(router.path("restarts")) + ", " + text(router.path("url")) + "\n"
+                + "store:   " + text(store.path("backend")) + ", sessions " + text(store.path("sessions"));
     }
 
-    /** First value of a JSON field by name; good enough for a status line, no JSON library needed. */
-    static String field(String json, String name) {
-        Matcher m = Pattern.compile("\"" + Pattern.quote(name) + "\"\\s*:\\s*(\"((?:[^\"\\\\]|\\\\.)*)\"|[^,}\\s]+)")
-                .matcher(json);
-        if (!m.find()) {
-            return "?";
+    static boolean healthy(int code, String body) {
+        return code == 200 && "ok".equals(parse(body).path("status").asText());
+    }
+
+    private static JsonNode parse(String body) {
+        try {
+            return JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            return JSON.missingNode(); // not JSON: every field shows as "?"
         }
-        return m.group(2) != null ? m.group(2) : m.group(1);
     }
 
+    private static String text(JsonNode node) {
+        return node.isMissingNode() || node.isNull() ? "?" : node.asText();
+    }
 }

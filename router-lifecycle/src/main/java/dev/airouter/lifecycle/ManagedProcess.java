@@ -101,7 +101,6 @@ public final class ManagedProcess implements AutoCloseable {
     private Instant nextRestartAt;
     private final Deque<Long> restartTimes = new ArrayDeque<>();
     private boolean stopRequested;
-    private boolean oneShot;
     /** Bumped by every ensureRunning() and stop(): a restart scheduled in an older epoch is void. */
     private long epoch;
     private boolean closed;
@@ -253,17 +252,9 @@ public final class ManagedProcess implements AutoCloseable {
                             + "; runToCompletion() needs it stopped first");
                 }
                 stopRequested = false;
-                oneShot = true;
                 myEpoch = ++epoch;
             }
-            Child c;
-            try {
-                c = spawn(ProcessState.STARTING, "runToCompletion", myEpoch);
-            } finally {
-                synchronized (lock) {
-                    oneShot = false;
-                }
-            }
+            Child c = spawn(ProcessState.STARTING, "runToCompletion", myEpoch, true);
             synchronized (lock) {
                 if (child == c && state == ProcessState.STARTING) {
                     transition(ProcessState.RUNNING, "running to completion");
@@ -489,7 +480,9 @@ public final class ManagedProcess implements AutoCloseable {
                 + " nothing was spawned.", port, pid, command);
     }
 
-    private Child spawn(ProcessState waiting, String cause, long myEpoch) throws InterruptedException {
+    /** @param oneShot run to completion: its exit is reported by the caller, never supervised */
+    private Child spawn(ProcessState waiting, String cause, long myEpoch, boolean oneShot)
+            throws InterruptedException {
         Child c;
         synchronized (spawnLock) {
             synchronized (lock) {
@@ -510,14 +503,14 @@ public final class ManagedProcess implements AutoCloseable {
                 installShutdownHook();
             }
         }
-        c.oneShot = oneShotNow();
+        c.oneShot = oneShot;
         c.exit.whenComplete((code, error) -> onExit(c, code == null ? -1 : code));
         LOG.info("'{}' spawned pid {}: {}", config.name(), c.pid, String.join(" ", config.command()));
         return c;
     }
 
     private void spawnAndAwait(ProcessState waiting, String cause, long myEpoch) throws InterruptedException {
-        Child c = spawn(waiting, cause, myEpoch);
+        Child c = spawn(waiting, cause, myEpoch, false);
         CompletableFuture<Void> ready = Readiness.await(config, c, prober, scheduler);
         try {
             ready.get();
@@ -561,12 +554,6 @@ public final class ManagedProcess implements AutoCloseable {
     }
 
     /** Ends a child that failed to start (or its leftovers) without going through stop()'s states. */
-    private boolean oneShotNow() {
-        synchronized (lock) {
-            return oneShot;
-        }
-    }
-
     private void stopChild(Child c, boolean alreadyExited) {
         long deadline = System.nanoTime() + config.stopGracePeriod().plusSeconds(5).toNanos();
         if (alreadyExited) {

@@ -46,7 +46,7 @@ final class RotatingLog implements Closeable {
             if (out == null) {
                 open();
             }
-            if (size > 0 && (size + bytes.length > maxBytes || !Files.exists(file))) {
+            if (size > 0 && size + bytes.length > maxBytes) {
                 rotate();
             }
             out.write(bytes);
