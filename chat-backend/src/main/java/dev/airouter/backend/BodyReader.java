@@ -47,7 +47,7 @@ final class BodyReader {
         boolean[] refused = {false};
         boolean[] done = {false};
         // all callbacks below run on this exchange's IO thread, so the flags need no locking
-        exchange.getIoThread().executeAfter(() -> {
+        org.xnio.XnioExecutor.Key timer = exchange.getIoThread().executeAfter(() -> {
             if (!done[0] && !refused[0] && !exchange.isResponseStarted()) {
                 refused[0] = true;
                 exchange.getRequestReceiver().pause();
@@ -63,6 +63,7 @@ final class BodyReader {
             }
             if (buffer.size() + (long) data.length > maxBytes) {
                 refused[0] = true;
+                timer.remove();
                 ex.getRequestReceiver().pause();
                 ex.setPersistent(false);
                 responses.error(ex, tooLarge("more than " + maxBytes + " bytes"));
@@ -71,9 +72,11 @@ final class BodyReader {
             buffer.write(data, 0, data.length);
             if (last) {
                 done[0] = true;
+                timer.remove(); // else every request would leave a 30 s timer behind on the IO thread
                 then.accept(buffer.toByteArray());
             }
         }, (ex, error) -> {
+            timer.remove();
             ex.setPersistent(false);
             if (ex.isResponseStarted()) {
                 ex.endExchange();

@@ -48,7 +48,7 @@ import java.util.function.Consumer;
  *
  * <h2>Threads</h2>
  * Two Undertow IO threads ({@code airouter-backend I/O-N}), daemon worker threads made on demand
- * for blocking work ({@code airouter-backend-worker-N}, about one per request in flight, ending
+ * for blocking work ({@code airouter-worker-N}, about one per request in flight, ending
  * after 30 s idle), and router-lifecycle's supervision threads. All public methods are thread-safe.
  */
 public final class ChatBackend implements AutoCloseable {

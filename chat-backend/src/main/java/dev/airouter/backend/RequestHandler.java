@@ -109,17 +109,22 @@ final class RequestHandler implements HttpHandler {
     }
 
     private void run(HttpServerExchange exchange, Routes.Match match, String requestId, byte[] body) {
+        Responses.Rendered rendered;
         try {
             JsonNode parsed = body == null ? json.mapper().createObjectNode() : json.parseObject(body);
-            responses.send(exchange, match.endpoint().handle(new Call(exchange, requestId, parsed, match.pathParameter())));
+            rendered = responses.render(match.endpoint().handle(new Call(exchange, requestId, parsed, match.pathParameter())));
         } catch (ApiError e) {
-            responses.error(exchange, e);
+            rendered = responses.render(Responses.errorReply(e));
         } catch (RuntimeException | LinkageError | AssertionError e) {
             // a bug, never client input: log it once, and still answer so the client is not left hanging
             LOG.error("internal error on {} {} (request id {})", exchange.getRequestMethod(),
                     Text.printable(exchange.getRequestPath()), requestId, e);
-            responses.error(exchange, new ApiError(500, "internal error",
-                    "the backend failed unexpectedly; see its log for request id " + requestId));
+            rendered = responses.render(Responses.errorReply(new ApiError(500, "internal error",
+                    "the backend failed unexpectedly; see its log for request id " + requestId)));
         }
+        // written on the IO thread, which then re-arms the connection without a cross-thread hand-over
+        // (see Responses); dispatching from inside the dispatched task is how Undertow allows this
+        Responses.Rendered answer = rendered;
+        exchange.dispatch(exchange.getIoThread(), () -> responses.write(exchange, answer));
     }
 }

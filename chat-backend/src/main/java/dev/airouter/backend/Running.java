@@ -176,7 +176,7 @@ final class Running {
     private static ExecutorService workerPool(int maxInFlight) {
         AtomicInteger count = new AtomicInteger();
         return new ThreadPoolExecutor(0, maxInFlight + 8, 30, TimeUnit.SECONDS, new SynchronousQueue<>(), runnable -> {
-            Thread t = new Thread(runnable, "airouter-backend-worker-" + count.incrementAndGet());
+            Thread t = new Thread(runnable, "airouter-worker-" + count.incrementAndGet());
             t.setDaemon(true);
             return t;
         });

@@ -35,10 +35,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>Latency at 1 connection: alternating blocks of direct and backend requests, so drift hits
  *       both; median and p99 of each, and the difference (what the backend adds).
- *   <li>Throughput at 8 connections: requests per second for {@code SECONDS} each, direct then backend.
- *   <li>CPU per request in the backend phase: the backend's threads (ThreadMXBean, see
+ *   <li>Throughput at 8 connections: {@code ROUNDS} pairs of {@code SECONDS} direct then
+ *       {@code SECONDS} backend; the backend/direct ratio per pair, its median and spread.
+ *   <li>CPU per request in the backend phases: the backend's threads (ThreadMXBean, see
  *       {@link CpuMeter}), the whole JVM minus the load generator's threads (an upper bound that also
- *       counts JIT and GC), and the router process ({@code /proc/<pid>/stat}).
+ *       counts JIT and GC), the router process ({@code /proc/<pid>/stat}), and a breakdown by
+ *       thread group with context switches, which is what bounds the backend on 2 cores.
  *   <li>Session-store share: one {@code load} + one two-message {@code append} (what a chat request
  *       does) timed directly against a second store instance of the same kind.
  * </ul>
@@ -46,7 +48,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * (the store keeps 10 messages here; the body is built from a real session), and the same query. Load generator, backend and router share the
  * machine's cores.
  *
- * <p>Usage: {@code BackendLoadBenchmark [SECONDS] [memory|redis]} (defaults 5 and redis when
+ * <p>Warm-up: {@code -Dbench.warmup=SECONDS} (default 20) of load on each path before anything is
+ * measured. On 2 cores the JIT compiler otherwise takes a large share of the CPU in the first
+ * minute (profiled: C2 still compiling Undertow, OkHttp, Netty and Jackson paths after 15 s) and the
+ * figures would measure the compiler, not the backend.
+ *
+ * <p>Usage: {@code BackendLoadBenchmark [SECONDS] [memory|redis] [ROUNDS]} (defaults 5, 3 rounds, and redis when
  * {@code redis-server} is installed). The backend's access log is off unless
  * {@code -Dorg.slf4j.simpleLogger.log.dev.airouter.backend.access=info}.
  */
@@ -56,21 +63,21 @@ public final class BackendLoadBenchmark {
     private static final int LATENCY_BLOCK = 200;
     private static final int LATENCY_BLOCKS = 10;
     private static final int CONNECTIONS = 8;
-    private static final String[] BACKEND_THREADS = {"airouter-backen"};
-    private static final String[] OKHTTP_THREADS = {"OkHttp", "Okio", "lettuce"};
+    private static final int WARMUP_SECONDS = Integer.getInteger("bench.warmup", 20);
 
     private BackendLoadBenchmark() {}
 
     /**
      * Runs the benchmark and prints the figures.
      *
-     * @param args {@code [SECONDS] [memory|redis]}
+     * @param args {@code [SECONDS] [memory|redis] [ROUNDS]}
      * @throws Exception if the backend cannot start or a request fails
      */
     public static void main(String[] args) throws Exception {
         System.setProperty("org.slf4j.simpleLogger.log.dev.airouter.backend.access",
                 System.getProperty("org.slf4j.simpleLogger.log.dev.airouter.backend.access", "warn"));
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         boolean redis = args.length > 1 ? args[1].equals("redis") : RedisServer.isInstalled();
         try (RedisServer server = redis ? RedisServer.start() : null) {
             SessionStoreConfig store = SessionStoreConfig.builder().redisUrl(redis ? server.url() : "none")
@@ -84,12 +91,12 @@ public final class BackendLoadBenchmark {
                     throw new IllegalStateException("the backend opened the " + backend.storeBackend()
                             + " store, not " + wanted + "; figures would be mislabelled");
                 }
-                new BackendLoadBenchmark().run(backend, store, seconds);
+                new BackendLoadBenchmark().run(backend, store, seconds, rounds);
             }
         }
     }
 
-    private void run(ChatBackend backend, SessionStoreConfig storeConfig, int seconds) throws Exception {
+    private void run(ChatBackend backend, SessionStoreConfig storeConfig, int seconds, int rounds) throws Exception {
         int routerPort = backend.routerUrl().getPort();
         long routerPid = backend.routerStatus().pid().orElseThrow();
         System.out.printf(Locale.ROOT, "backend %s, router %s (pid %d), store %s, %d cores, Java %s%n",
@@ -99,7 +106,7 @@ public final class BackendLoadBenchmark {
         // warm-up: JIT for both paths, and every benchmark session filled to its steady-state history;
         // the direct calls then carry exactly the history the backend sends
         Load toBackend = i -> chatBody("bench-" + (i % 64));
-        throughput("127.0.0.1", backend.port(), "/api/chat", toBackend, Math.max(2, seconds / 2));
+        throughput("127.0.0.1", backend.port(), "/api/chat", toBackend, WARMUP_SECONDS);
         try (KeepAliveClient b = new KeepAliveClient("127.0.0.1", backend.port())) {
             for (int i = 0; i < HISTORY; i++) {
                 b.post("/api/chat", chatBody("bench-latency"));
@@ -107,7 +114,7 @@ public final class BackendLoadBenchmark {
         }
         byte[] direct = directBody(backend, "bench-latency");
         Load toRouter = i -> direct;
-        throughput("127.0.0.1", routerPort, "/route", toRouter, Math.max(2, seconds / 2));
+        throughput("127.0.0.1", routerPort, "/route", toRouter, WARMUP_SECONDS);
 
         List<Double> directMs = new ArrayList<>();
         List<Double> backendMs = new ArrayList<>();
@@ -126,38 +133,76 @@ public final class BackendLoadBenchmark {
         System.out.printf(Locale.ROOT, "  added by backend  median %.3f        p99 %.3f%n",
                 bk.median() - d.median(), bk.quantile(0.99) - d.quantile(0.99));
 
-        long routerCpu0 = CpuMeter.processNanos(routerPid);
-        Result directRun = throughput("127.0.0.1", routerPort, "/route", toRouter, seconds);
-        long routerCpuDirect = CpuMeter.processNanos(routerPid) - routerCpu0;
+        // throughput: ROUNDS pairs of (direct, backend) back to back, so drift hits both; the ratio is
+        // taken per pair and its median reported. CPU figures are summed over the backend phases.
+        List<Double> ratios = new ArrayList<>();
+        List<Double> directRates = new ArrayList<>();
+        List<Double> backendRates = new ArrayList<>();
+        long directRequests = 0;
+        long routerCpuDirect = 0;
+        long backendRequests = 0;
+        long errors = 0;
+        long backendCpuNanos = 0;
+        long jvmCpuNanos = 0;
+        long routerCpuNanos = 0;
+        java.util.Map<String, long[]> groups = new java.util.LinkedHashMap<>();
+        java.util.Map<String, Long> kernel = new java.util.TreeMap<>();
+        for (int round = 1; round <= rounds; round++) {
+            long routerCpu0 = CpuMeter.processNanos(routerPid);
+            Result directRun = throughput("127.0.0.1", routerPort, "/route", toRouter, seconds);
+            routerCpuDirect += CpuMeter.processNanos(routerPid) - routerCpu0;
+            directRequests += directRun.requests;
 
-        long switches0 = CpuMeter.contextSwitches(BACKEND_THREADS);
-        long okhttp0 = CpuMeter.contextSwitches(OKHTTP_THREADS);
-        long backend0 = CpuMeter.backendNanos();
-        long jvm0 = jvmNanos();
-        long router0 = CpuMeter.processNanos(routerPid);
-        Result backendRun = throughput("127.0.0.1", backend.port(), "/api/chat", toBackend, seconds);
-        double backendCpu = (CpuMeter.backendNanos() - backend0) / 1e6 / backendRun.requests;
-        double jvmCpu = (jvmNanos() - jvm0 - backendRun.clientCpuNanos) / 1e6 / backendRun.requests;
-        double routerCpu = (CpuMeter.processNanos(routerPid) - router0) / 1e6 / backendRun.requests;
-        double switches = (double) (CpuMeter.contextSwitches(BACKEND_THREADS) - switches0) / backendRun.requests;
-        double okhttpSwitches = (double) (CpuMeter.contextSwitches(OKHTTP_THREADS) - okhttp0) / backendRun.requests;
-
-        System.out.printf(Locale.ROOT, "%nThroughput, %d connections, %d s each:%n", CONNECTIONS, seconds);
-        System.out.printf(Locale.ROOT, "  direct /route      %8.0f req/s (%d requests, %d errors)%n",
-                directRun.perSecond(), directRun.requests, directRun.errors);
-        System.out.printf(Locale.ROOT, "  backend /api/chat  %8.0f req/s (%d requests, %d errors) = %.0f %% of direct%n",
-                backendRun.perSecond(), backendRun.requests, backendRun.errors,
-                100.0 * backendRun.perSecond() / directRun.perSecond());
+            java.util.Map<String, long[]> groups0 = CpuMeter.byGroup();
+            java.util.Map<String, Long> kernel0 = CpuMeter.byKernelName();
+            long backend0 = CpuMeter.backendNanos();
+            long jvm0 = jvmNanos();
+            long router0 = CpuMeter.processNanos(routerPid);
+            long phaseStart = System.nanoTime();
+            Result backendRun = throughput("127.0.0.1", backend.port(), "/api/chat", toBackend, seconds);
+            // CLOCK_MONOTONIC, for profilers: perf record -k CLOCK_MONOTONIC …; perf report --time START,END
+            System.err.printf(Locale.ROOT, "round %d backend phase (CLOCK_MONOTONIC s): %.6f,%.6f%n", round,
+                    phaseStart / 1e9, System.nanoTime() / 1e9);
+            backendCpuNanos += CpuMeter.backendNanos() - backend0;
+            jvmCpuNanos += jvmNanos() - jvm0 - backendRun.clientCpuNanos;
+            routerCpuNanos += CpuMeter.processNanos(routerPid) - router0;
+            CpuMeter.byGroup().forEach((name, end) -> {
+                long[] sum = groups.computeIfAbsent(name, k -> new long[2]);
+                sum[0] += end[0] - groups0.get(name)[0];
+                sum[1] += end[1] - groups0.get(name)[1];
+            });
+            CpuMeter.byKernelName().forEach((name, end) -> kernel.merge(name, end - kernel0.getOrDefault(name, 0L), Long::sum));
+            backendRequests += backendRun.requests;
+            errors += directRun.errors + backendRun.errors;
+            directRates.add(directRun.perSecond());
+            backendRates.add(backendRun.perSecond());
+            ratios.add(backendRun.perSecond() / directRun.perSecond());
+        }
+        Stats ratio = Stats.of(ratios);
+        double perRequest = 1e6 * backendRequests;
+        System.out.printf(Locale.ROOT, "%nThroughput, %d connections, %d rounds of %d s each (req/s per round):%n",
+                CONNECTIONS, rounds, seconds);
+        System.out.printf(Locale.ROOT, "  direct /route      %s (median %.0f)%n", rates(directRates), Stats.of(directRates).median());
+        System.out.printf(Locale.ROOT, "  backend /api/chat  %s (median %.0f)%n", rates(backendRates), Stats.of(backendRates).median());
+        System.out.printf(Locale.ROOT, "  backend/direct per round: median %.0f %% (min %.0f %%, max %.0f %%); %d errors%n",
+                100 * ratio.median(), 100 * ratio.min(), 100 * ratio.max(), errors);
 
         StoreCost store = storeCost(storeConfig);
-        System.out.printf(Locale.ROOT, "%nCPU per request (backend phase, ms):%n");
+        double backendCpu = backendCpuNanos / perRequest;
+        System.out.printf(Locale.ROOT, "%nCPU per request (backend phases, ms):%n");
         System.out.printf(Locale.ROOT, "  backend threads (IO, workers, OkHttp, store client)  %.3f%n", backendCpu);
-        System.out.printf(Locale.ROOT, "  whole JVM minus load generator (incl. JIT, GC)       %.3f%n", jvmCpu);
-        System.out.printf(Locale.ROOT, "  router process, via backend                          %.3f%n", routerCpu);
+        System.out.printf(Locale.ROOT, "  whole JVM minus load generator (incl. JIT, GC)       %.3f%n", jvmCpuNanos / perRequest);
+        System.out.printf(Locale.ROOT, "  router process, via backend                          %.3f%n", routerCpuNanos / perRequest);
         System.out.printf(Locale.ROOT, "  router process, direct /route                        %.3f%n",
-                routerCpuDirect / 1e6 / directRun.requests);
-        System.out.printf(Locale.ROOT, "  context switches per request: backend IO + workers %.1f, OkHttp/Okio/Lettuce threads %.1f%n",
-                switches, okhttpSwitches);
+                routerCpuDirect / 1e6 / directRequests);
+        System.out.printf(Locale.ROOT, "  by thread group (CPU ms / context switches per request):");
+        groups.forEach((name, sum) -> System.out.printf(Locale.ROOT, " %s %.3f / %.1f;", name, sum[0] / perRequest,
+                sum[1] * 1e6 / perRequest));
+        System.out.println();
+        System.out.printf(Locale.ROOT, "  all JVM threads by name, top 8 (CPU ms per request, 10 ms ticks):");
+        kernel.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+                .forEach(e -> System.out.printf(Locale.ROOT, " %s %.3f;", e.getKey(), e.getValue() / perRequest));
+        System.out.println();
         System.out.printf(Locale.ROOT, "%nSession store (%s), load + append of 2 messages, %d rounds on one thread:%n",
                 storeConfig.isRedisDisabled() ? "memory" : "redis", store.rounds);
         System.out.printf(Locale.ROOT, "  wall %.3f ms, client CPU %.3f ms per request = %.0f %% of the backend's CPU,"
@@ -187,6 +232,14 @@ public final class BackendLoadBenchmark {
         double perSecond() {
             return requests / seconds;
         }
+    }
+
+    private static String rates(List<Double> rates) {
+        StringBuilder out = new StringBuilder();
+        for (double r : rates) {
+            out.append(String.format(Locale.ROOT, "%6.0f", r));
+        }
+        return out.toString();
     }
 
     private static Result throughput(String host, int port, String path, Load load, int seconds) throws Exception {

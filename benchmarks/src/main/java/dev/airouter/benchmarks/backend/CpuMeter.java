@@ -10,8 +10,9 @@ import java.nio.file.Path;
  * CPU time of the in-process backend and of the router process.
  *
  * <p>Backend: the sum of {@link ThreadMXBean#getThreadCpuTime} over the threads the backend owns
- * (names starting {@code airouter-backend} — Undertow's IO threads and the worker pool, which also
- * runs the OkHttp calls and the store calls — plus OkHttp's and Lettuce's own threads), so the load
+ * (Undertow's IO threads {@code airouter-backend I/O-N}, the worker pool {@code airouter-worker-N},
+ * which also runs the OkHttp calls and the store calls, plus OkHttp's, Okio's and Lettuce's own
+ * threads), so the load
  * generator's threads in the same JVM are excluded. JVM-wide work (JIT, GC) is not attributed.
  * Router: {@code utime + stime} of {@code /proc/<pid>/stat} (10 ms ticks; fine over thousands of
  * requests).
@@ -26,7 +27,7 @@ final class CpuMeter {
         long total = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             String name = t.getName();
-            if (name.startsWith("airouter-backend") || name.startsWith("OkHttp") || name.startsWith("lettuce")) {
+            if (group(name) != null) {
                 long cpu = THREADS.getThreadCpuTime(t.getId());
                 if (cpu > 0) {
                     total += cpu;
@@ -34,6 +35,48 @@ final class CpuMeter {
             }
         }
         return total;
+    }
+
+    /** The backend's thread groups, by Java thread name prefix; in kernel names (15 chars) too. */
+    static final String[][] GROUPS = {
+        {"Undertow IO", "airouter-backend I/O"},
+        {"workers", "airouter-worker"},
+        {"OkHttp TaskRunner", "OkHttp TaskRunner"},
+        {"Okio Watchdog", "Okio Watchdog"},
+        {"Lettuce event loop", "lettuce-"},
+    };
+
+    static String group(String threadName) {
+        for (String[] g : GROUPS) {
+            if (threadName.startsWith(g[1])) {
+                return g[0];
+            }
+        }
+        return null;
+    }
+
+    /**
+     * CPU nanoseconds and context switches so far per thread group of {@link #GROUPS}: where the
+     * backend's CPU goes, and which hand-offs between threads it pays for.
+     *
+     * @return group name to {cpu nanoseconds, context switches}
+     */
+    static java.util.Map<String, long[]> byGroup() {
+        java.util.Map<String, long[]> out = new java.util.LinkedHashMap<>();
+        for (String[] g : GROUPS) {
+            out.put(g[0], new long[2]);
+        }
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            String group = group(t.getName());
+            long cpu = group == null ? -1 : THREADS.getThreadCpuTime(t.getId());
+            if (cpu > 0) {
+                out.get(group)[0] += cpu;
+            }
+        }
+        for (String[] g : GROUPS) {
+            out.get(g[0])[1] = contextSwitches(g[1].length() > 15 ? g[1].substring(0, 15) : g[1]);
+        }
+        return out;
     }
 
     /** @return CPU nanoseconds used so far by process {@code pid} (user + system) */
@@ -83,6 +126,34 @@ final class CpuMeter {
             return -1;
         }
         return total;
+    }
+
+    /**
+     * CPU nanoseconds so far of every thread of this JVM, summed by kernel thread name with digits
+     * removed ({@code C2 CompilerThre}, {@code GC Thread#}, {@code airouter-worke-}…), from
+     * {@code /proc/self/task} (10 ms ticks): it sees the JIT compiler and GC threads, which Java's
+     * thread list does not.
+     *
+     * @return name to CPU nanoseconds
+     */
+    static java.util.Map<String, Long> byKernelName() {
+        java.util.Map<String, Long> out = new java.util.TreeMap<>();
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "");
+                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+                    out.merge(name, ticks * 10_000_000L, Long::sum);
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            // not Linux: no breakdown
+        }
+        return out;
     }
 
     /** @return CPU nanoseconds of the current thread */
