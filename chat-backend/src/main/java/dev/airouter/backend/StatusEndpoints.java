@@ -20,6 +20,10 @@ import java.util.stream.Stream;
  * {@code GET /health} (compact, for status dots and load balancers: 200 when the backend can serve
  * chat, 503 otherwise) and {@code GET /api/status} (the same in detail, plus JVM figures — heap,
  * open file descriptors, live threads, CPU time — for leak checks).
+ *
+ * <p>{@code /health} is polled (the chat page's status dot, load balancers), so it checks the store
+ * with {@code ping()} and reports a session count at most {@value #SESSION_COUNT_MAX_AGE_MILLIS} ms
+ * old: counting Redis sessions walks the key space with {@code SCAN}. {@code /api/status} counts afresh.
  */
 final class StatusEndpoints {
     private final RouterHandle router;
@@ -28,6 +32,9 @@ final class StatusEndpoints {
     private final long startedNanos = System.nanoTime();
     private final IntSupplier inFlight;
     private final int maxInFlight;
+    static final long SESSION_COUNT_MAX_AGE_MILLIS = 5_000;
+    private volatile long sessionCount = -1;
+    private volatile long sessionCountAtNanos;
 
     StatusEndpoints(RouterHandle router, SessionStore store, Supplier<URI> backendUrl, IntSupplier inFlight, int maxInFlight) {
         this.router = router;
@@ -40,7 +47,7 @@ final class StatusEndpoints {
     Reply health(Call call) {
         ProcessStatus status = router.status();
         boolean routerUp = routerHealthy(status);
-        SessionStats stats = statsOrNull();
+        boolean storeUp = pingStore();
         Map<String, Object> routerPart = new LinkedHashMap<>();
         routerPart.put("state", status.state().name());
         routerPart.put("healthy", routerUp);
@@ -50,9 +57,9 @@ final class StatusEndpoints {
         routerPart.put("url", router.url().toString());
         Map<String, Object> storePart = new LinkedHashMap<>();
         storePart.put("backend", store.backend());
-        storePart.put("sessions", stats == null ? null : stats.sessions());
-        storePart.put("reachable", stats != null);
-        boolean ok = routerUp && stats != null;
+        storePart.put("sessions", storeUp ? recentSessionCount() : null);
+        storePart.put("reachable", storeUp);
+        boolean ok = routerUp && storeUp;
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", ok ? "ok" : "degraded");
         body.put("router", routerPart);
@@ -111,10 +118,30 @@ final class StatusEndpoints {
 
     private SessionStats statsOrNull() {
         try {
-            return store.stats();
+            SessionStats stats = store.stats();
+            sessionCount = stats.sessions();
+            sessionCountAtNanos = System.nanoTime();
+            return stats;
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    private boolean pingStore() {
+        try {
+            return store.ping();
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The session count, recounted when the last count is older than the maximum age; null if that fails. */
+    private Long recentSessionCount() {
+        if (sessionCount < 0 || System.nanoTime() - sessionCountAtNanos > SESSION_COUNT_MAX_AGE_MILLIS * 1_000_000) {
+            SessionStats stats = statsOrNull();
+            return stats == null ? null : stats.sessions();
+        }
+        return sessionCount;
     }
 
     private double uptimeSeconds() {
@@ -125,6 +152,7 @@ final class StatusEndpoints {
         MemoryUsage heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage();
         Map<String, Object> jvm = new LinkedHashMap<>();
         jvm.put("heapUsedBytes", heap.getUsed());
+        jvm.put("heapAfterLastGcBytes", heapAfterLastGc());
         jvm.put("heapMaxBytes", heap.getMax());
         jvm.put("liveThreads", ManagementFactory.getThreadMXBean().getThreadCount());
         jvm.put("openFileDescriptors", openFileDescriptors());
@@ -132,6 +160,26 @@ final class StatusEndpoints {
         jvm.put("processCpuMs", os instanceof com.sun.management.OperatingSystemMXBean
                 ? ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime() / 1_000_000 : null);
         return jvm;
+    }
+
+    /**
+     * Heap in use right after the most recent collection of each heap pool (the live data, which is
+     * what a leak grows; {@code heapUsedBytes} also counts garbage not yet collected), or null when
+     * no pool reports it.
+     */
+    static Long heapAfterLastGc() {
+        long total = 0;
+        boolean any = false;
+        for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.isCollectionUsageThresholdSupported()) {
+                MemoryUsage after = pool.getCollectionUsage();
+                if (after != null) {
+                    total += after.getUsed();
+                    any = true;
+                }
+            }
+        }
+        return any ? total : null;
     }
 
     /** Entries of {@code /proc/self/fd} (Linux), else the JDK's count where it has one, else null. */

@@ -144,10 +144,12 @@ class ChatApiTest {
         assertThat(h.path("store").path("backend").asText()).isEqualTo("memory");
         assertThat(h.has("uptimeS")).isTrue();
 
+        System.gc(); // the backend runs in this JVM: after a collection the live heap is reported
         Http.Response status = http.get("/api/status");
         assertThat(status.status()).isEqualTo(200);
         JsonNode jvm = status.json().path("backend").path("jvm");
         assertThat(jvm.path("heapUsedBytes").asLong()).isPositive();
+        assertThat(jvm.path("heapAfterLastGcBytes").asLong()).isPositive().isLessThanOrEqualTo(jvm.path("heapMaxBytes").asLong());
         assertThat(jvm.path("openFileDescriptors").asLong()).isPositive();
         assertThat(jvm.path("liveThreads").asInt()).isPositive();
         assertThat(status.json().path("router").path("logFile").asText()).endsWith("ai-router.log");

@@ -91,12 +91,13 @@ public final class BackendLoadBenchmark {
                     throw new IllegalStateException("the backend opened the " + backend.storeBackend()
                             + " store, not " + wanted + "; figures would be mislabelled");
                 }
-                new BackendLoadBenchmark().run(backend, store, seconds, rounds);
+                new BackendLoadBenchmark().run(backend, store, seconds, rounds, redis ? server.pid() : -1);
             }
         }
     }
 
-    private void run(ChatBackend backend, SessionStoreConfig storeConfig, int seconds, int rounds) throws Exception {
+    private void run(ChatBackend backend, SessionStoreConfig storeConfig, int seconds, int rounds, long redisPid)
+            throws Exception {
         int routerPort = backend.routerUrl().getPort();
         long routerPid = backend.routerStatus().pid().orElseThrow();
         System.out.printf(Locale.ROOT, "backend %s, router %s (pid %d), store %s, %d cores, Java %s%n",
@@ -145,6 +146,7 @@ public final class BackendLoadBenchmark {
         long backendCpuNanos = 0;
         long jvmCpuNanos = 0;
         long routerCpuNanos = 0;
+        long redisCpuNanos = 0;
         java.util.Map<String, long[]> groups = new java.util.LinkedHashMap<>();
         java.util.Map<String, Long> kernel = new java.util.TreeMap<>();
         for (int round = 1; round <= rounds; round++) {
@@ -158,6 +160,7 @@ public final class BackendLoadBenchmark {
             long backend0 = CpuMeter.backendNanos();
             long jvm0 = jvmNanos();
             long router0 = CpuMeter.processNanos(routerPid);
+            long redis0 = redisPid > 0 ? CpuMeter.processNanos(redisPid) : 0;
             long phaseStart = System.nanoTime();
             Result backendRun = throughput("127.0.0.1", backend.port(), "/api/chat", toBackend, seconds);
             // CLOCK_MONOTONIC, for profilers: perf record -k CLOCK_MONOTONIC …; perf report --time START,END
@@ -166,6 +169,7 @@ public final class BackendLoadBenchmark {
             backendCpuNanos += CpuMeter.backendNanos() - backend0;
             jvmCpuNanos += jvmNanos() - jvm0 - backendRun.clientCpuNanos;
             routerCpuNanos += CpuMeter.processNanos(routerPid) - router0;
+            redisCpuNanos += redisPid > 0 ? CpuMeter.processNanos(redisPid) - redis0 : 0;
             CpuMeter.byGroup().forEach((name, end) -> {
                 long[] sum = groups.computeIfAbsent(name, k -> new long[2]);
                 sum[0] += end[0] - groups0.get(name)[0];
@@ -195,6 +199,9 @@ public final class BackendLoadBenchmark {
         System.out.printf(Locale.ROOT, "  router process, via backend                          %.3f%n", routerCpuNanos / perRequest);
         System.out.printf(Locale.ROOT, "  router process, direct /route                        %.3f%n",
                 routerCpuDirect / 1e6 / directRequests);
+        if (redisPid > 0) {
+            System.out.printf(Locale.ROOT, "  redis-server process                                 %.3f%n", redisCpuNanos / perRequest);
+        }
         System.out.printf(Locale.ROOT, "  by thread group (CPU ms / context switches per request):");
         groups.forEach((name, sum) -> System.out.printf(Locale.ROOT, " %s %.3f / %.1f;", name, sum[0] / perRequest,
                 sum[1] * 1e6 / perRequest));
