@@ -25,7 +25,8 @@ run() { # name, main class, args...
 for part in "${PARTS[@]}"; do
   case "$part" in
     lifecycle) run lifecycle dev.airouter.benchmarks.lifecycle.LifecycleBenchmark 20 ;;
-    session)   run session dev.airouter.benchmarks.session.SessionStoreBenchmarkMain 3 5 3 ;;
+    session)   run session dev.airouter.benchmarks.session.SessionStoreBenchmarkMain 3 5 3
+               run session dev.airouter.benchmarks.session.SessionStoreCostProbe 20000 3 ;;
     backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
                run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5 ;;

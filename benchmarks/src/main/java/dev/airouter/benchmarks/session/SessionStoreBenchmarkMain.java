@@ -76,6 +76,7 @@ public final class SessionStoreBenchmarkMain {
                 .warmupTime(TimeValue.seconds(seconds))
                 .measurementIterations(3)
                 .measurementTime(TimeValue.seconds(seconds))
+                .verbosity(org.openjdk.jmh.runner.options.VerboseMode.SILENT) // the summary below says it all
                 .build();
         return new Runner(options).runSingle().getPrimaryResult();
     }
