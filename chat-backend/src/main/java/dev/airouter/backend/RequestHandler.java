@@ -125,6 +125,11 @@ final class RequestHandler implements HttpHandler {
         // written on the IO thread, which then re-arms the connection without a cross-thread hand-over
         // (see Responses); dispatching from inside the dispatched task is how Undertow allows this
         Responses.Rendered answer = rendered;
-        exchange.dispatch(exchange.getIoThread(), () -> responses.write(exchange, answer));
+        try {
+            exchange.dispatch(exchange.getIoThread(), () -> responses.write(exchange, answer));
+        } catch (RejectedExecutionException e) {
+            // the IO threads have stopped: the drain time ran out and the server closed this connection
+            LOG.debug("answer to request {} dropped: the server has stopped", requestId);
+        }
     }
 }
