@@ -50,7 +50,7 @@ done
       launcher)  echo "## launcher" ;;
     esac
     echo
-    if [ "$part" = session ] || [ "$part" = backend ]; then echo '```'; cat "$OUT/$part.md"; echo '```'; else cat "$OUT/$part.md"; fi
+    cat "$OUT/$part.md" # each part prints its own tables and fenced details
   done
 } > benchmarks/RESULTS.md.new
 if [ "${#PARTS[@]}" -lt 4 ] && [ -f benchmarks/RESULTS.md ]; then

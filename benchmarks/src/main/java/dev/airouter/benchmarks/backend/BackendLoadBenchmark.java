@@ -100,6 +100,7 @@ public final class BackendLoadBenchmark {
             throws Exception {
         int routerPort = backend.routerUrl().getPort();
         long routerPid = backend.routerStatus().pid().orElseThrow();
+        System.out.println("```");
         System.out.printf(Locale.ROOT, "backend %s, router %s (pid %d), store %s, %d cores, Java %s%n",
                 backend.url(), backend.routerUrl(), routerPid, backend.storeBackend(),
                 Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"));
@@ -215,6 +216,24 @@ public final class BackendLoadBenchmark {
         System.out.printf(Locale.ROOT, "  wall %.3f ms, client CPU %.3f ms per request = %.0f %% of the backend's CPU,"
                 + " %.0f %% of its added median latency%n", store.wallMs, store.cpuMs, 100 * store.cpuMs / backendCpu,
                 100 * store.wallMs / Math.max(1e-9, bk.median() - d.median()));
+        System.out.println("```");
+        String store0 = storeConfig.isRedisDisabled() ? "memory" : "redis";
+        System.out.println();
+        System.out.printf(Locale.ROOT, "| %s store | backend | direct /route (baseline) | backend vs direct | target |%n", store0);
+        System.out.println("|---|---|---|---|---|");
+        System.out.printf(Locale.ROOT, "| latency at 1 connection, median / p99 | %.2f / %.2f ms | %.2f / %.2f ms | +%.2f ms at the median"
+                + " | <= 1 ms added |%n", bk.median(), bk.quantile(0.99), d.median(), d.quantile(0.99), bk.median() - d.median());
+        System.out.printf(Locale.ROOT, "| throughput at %d connections, median of %d rounds (min–max) | %.0f req/s | %.0f req/s"
+                + " | %.0f %% (%.0f–%.0f %%) | >= 65 %% (< 50 %% a defect) |%n", CONNECTIONS, rounds,
+                Stats.of(backendRates).median(), Stats.of(directRates).median(), 100 * ratio.median(), 100 * ratio.min(),
+                100 * ratio.max());
+        System.out.printf(Locale.ROOT, "| CPU per request: backend threads (whole JVM) vs the router's | %.3f (%.3f) ms | router %.3f ms"
+                + " | %.0f %% (%.0f %%) of the router's | well under the router's |%n", backendCpu, jvmCpuNanos / perRequest,
+                routerCpuNanos / perRequest, 100 * backendCpu / (routerCpuNanos / perRequest),
+                100 * (jvmCpuNanos / perRequest) / (routerCpuNanos / perRequest));
+        System.out.printf(Locale.ROOT, "| session store share: load + append, wall / client CPU | %.3f / %.3f ms | - | %.0f %% of the added"
+                + " median latency, %.0f %% of the backend's CPU | - |%n", store.wallMs, store.cpuMs,
+                100 * store.wallMs / Math.max(1e-9, bk.median() - d.median()), 100 * store.cpuMs / backendCpu);
     }
 
     /** A request body for request number {@code i}. */

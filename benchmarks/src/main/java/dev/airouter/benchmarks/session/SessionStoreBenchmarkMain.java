@@ -3,6 +3,7 @@ package dev.airouter.benchmarks.session;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import dev.airouter.benchmarks.Stats;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
@@ -42,28 +43,43 @@ public final class SessionStoreBenchmarkMain {
         int warmups = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         List<String> lines = new ArrayList<>();
+        List<String> table = new ArrayList<>();
         for (int threads : new int[] {1, 8}) {
             double memory = measure("memory", threads, warmups, seconds).getScore();
             lines.add(String.format(Locale.ROOT, "%d thread(s)  memory store %,12.0f ops/s", threads, memory));
             List<Double> ratios = new ArrayList<>();
+            List<Double> raws = new ArrayList<>();
+            List<Double> stores = new ArrayList<>();
             for (int round = 1; round <= rounds; round++) {
                 Result<?> raw = measure("raw", threads, warmups, seconds);
                 Result<?> redis = measure("redis", threads, warmups, seconds);
                 double ratio = redis.getScore() / raw.getScore();
                 ratios.add(ratio);
+                raws.add(raw.getScore());
+                stores.add(redis.getScore());
                 lines.add(String.format(Locale.ROOT,
                         "%d thread(s)  round %d: raw Lettuce %,8.0f ± %,6.0f ops/s, redis store %,8.0f ± %,6.0f ops/s,"
                                 + " store/raw %5.1f %%",
                         threads, round, raw.getScore(), raw.getScoreError(), redis.getScore(), redis.getScoreError(),
                         100 * ratio));
             }
-            ratios.sort(Double::compare);
+            Stats r = Stats.of(ratios);
             lines.add(String.format(Locale.ROOT, "%d thread(s)  median store/raw over %d rounds: %.1f %%", threads,
-                    rounds, 100 * ratios.get(ratios.size() / 2)));
+                    rounds, 100 * r.median()));
+            table.add(String.format(Locale.ROOT, "| %d | %,.0f | %,.0f | %,.0f | %.1f %% (%.1f–%.1f %%) | >= 80 %% |",
+                    threads, memory, Stats.of(raws).median(), Stats.of(stores).median(), 100 * r.median(),
+                    100 * r.min(), 100 * r.max()));
         }
+        System.out.println("append+load throughput, ops/s (SessionStoreBenchmark.appendThenLoad; Redis figures:"
+                + " median of " + rounds + " rounds, each a raw/store pair measured back to back)");
         System.out.println();
-        System.out.println("append+load throughput (SessionStoreBenchmark.appendThenLoad)");
+        System.out.println("| threads | memory store | raw Lettuce (baseline) | Redis store | Redis store / raw: median (min–max) | target |");
+        System.out.println("|---|---|---|---|---|---|");
+        table.forEach(System.out::println);
+        System.out.println();
+        System.out.println("```");
         lines.forEach(System.out::println);
+        System.out.println("```");
     }
 
     private static Result<?> measure(String backend, int threads, int warmups, int seconds) throws RunnerException {

@@ -34,6 +34,11 @@ public final class SessionStoreCostProbe {
      * @throws Exception if Redis or a command fails
      */
     public static void main(String[] args) throws Exception {
+        System.out.println();
+        System.out.println("Cost of one append+load, single thread (SessionStoreCostProbe; Redis command time sums the"
+                + " script and the commands inside it):");
+        System.out.println();
+        System.out.println("```");
         int ops = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
         try (RedisServer redis = RedisServer.start();
@@ -52,6 +57,7 @@ public final class SessionStoreCostProbe {
                 client.shutdown();
             }
         }
+        System.out.println("```");
     }
 
     private static ChatMessage message(long i) {
