@@ -234,6 +234,7 @@ public final class BackendLoadBenchmark {
         System.out.printf(Locale.ROOT, "| session store share: load + append, wall / client CPU | %.3f / %.3f ms | - | %.0f %% of the added"
                 + " median latency, %.0f %% of the backend's CPU | - |%n", store.wallMs, store.cpuMs,
                 100 * store.wallMs / Math.max(1e-9, bk.median() - d.median()), 100 * store.cpuMs / backendCpu);
+        System.out.println();
     }
 
     /** A request body for request number {@code i}. */
