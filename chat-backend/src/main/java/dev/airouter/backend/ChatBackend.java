@@ -47,9 +47,10 @@ import java.util.function.Consumer;
  * shutdown hook that calls {@link #stop()}.
  *
  * <h2>Threads</h2>
- * Two Undertow IO threads ({@code airouter-backend I/O-N}), daemon worker threads made on demand
- * for blocking work ({@code airouter-worker-N}, about one per request in flight, ending
- * after 30 s idle), and router-lifecycle's supervision threads. All public methods are thread-safe.
+ * Two Undertow IO threads ({@code airouter-backend I/O-N}) parse requests and write answers;
+ * daemon worker threads made on demand do the blocking work in between — store and router calls
+ * ({@code airouter-worker-N}, about one per request in flight, ending after 30 s idle); and
+ * router-lifecycle's supervision threads. All public methods are thread-safe.
  */
 public final class ChatBackend implements AutoCloseable {
     private final BackendSettings settings;
