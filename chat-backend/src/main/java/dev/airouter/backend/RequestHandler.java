@@ -123,13 +123,35 @@ final class RequestHandler implements HttpHandler {
                     "the backend failed unexpectedly; see its log for request id " + requestId)));
         }
         // written on the IO thread, which then re-arms the connection without a cross-thread hand-over
-        // (see Responses); dispatching from inside the dispatched task is how Undertow allows this
+        // (see Responses); this task runs outside Undertow's handler call, so dispatch() hands the
+        // write to the IO thread at once
         Responses.Rendered answer = rendered;
         try {
-            exchange.dispatch(exchange.getIoThread(), () -> responses.write(exchange, answer));
+            exchange.dispatch(exchange.getIoThread(), () -> write(exchange, answer, requestId));
         } catch (RejectedExecutionException e) {
             // the IO threads have stopped: the drain time ran out and the server closed this connection
             LOG.debug("answer to request {} dropped: the server has stopped", requestId);
+        }
+    }
+
+    /**
+     * Writes on the IO thread. Nothing up the IO thread's stack would answer the client if this
+     * threw, and the in-flight permit is only released when the exchange ends, so a failure here
+     * (a bug) still ends the exchange.
+     */
+    private void write(HttpServerExchange exchange, Responses.Rendered answer, String requestId) {
+        try {
+            responses.write(exchange, answer);
+        } catch (RuntimeException | LinkageError | AssertionError e) {
+            LOG.error("internal error writing the answer to {} {} (request id {})", exchange.getRequestMethod(),
+                    Text.printable(exchange.getRequestPath()), requestId, e);
+            if (!exchange.isResponseStarted()) {
+                exchange.getResponseHeaders().clear();
+                exchange.setStatusCode(500);
+                exchange.setResponseContentLength(0);
+            }
+            exchange.setPersistent(false);
+            exchange.endExchange();
         }
     }
 }
