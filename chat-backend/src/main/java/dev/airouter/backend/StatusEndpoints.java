@@ -5,6 +5,8 @@ import dev.airouter.session.SessionStats;
 import dev.airouter.session.SessionStore;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.lang.management.MemoryUsage;
 import java.lang.management.OperatingSystemMXBean;
 import java.net.URI;
@@ -33,8 +35,10 @@ final class StatusEndpoints {
     private final IntSupplier inFlight;
     private final int maxInFlight;
     static final long SESSION_COUNT_MAX_AGE_MILLIS = 5_000;
-    private volatile long sessionCount = -1;
-    private volatile long sessionCountAtNanos;
+    private volatile Count lastCount; // null until first counted
+
+    /** A session count and when it was taken. */
+    private record Count(long sessions, long atNanos) {}
 
     StatusEndpoints(RouterHandle router, SessionStore store, Supplier<URI> backendUrl, IntSupplier inFlight, int maxInFlight) {
         this.router = router;
@@ -119,8 +123,7 @@ final class StatusEndpoints {
     private SessionStats statsOrNull() {
         try {
             SessionStats stats = store.stats();
-            sessionCount = stats.sessions();
-            sessionCountAtNanos = System.nanoTime();
+            lastCount = new Count(stats.sessions(), System.nanoTime());
             return stats;
         } catch (RuntimeException e) {
             return null;
@@ -137,11 +140,12 @@ final class StatusEndpoints {
 
     /** The session count, recounted when the last count is older than the maximum age; null if that fails. */
     private Long recentSessionCount() {
-        if (sessionCount < 0 || System.nanoTime() - sessionCountAtNanos > SESSION_COUNT_MAX_AGE_MILLIS * 1_000_000) {
+        Count count = lastCount;
+        if (count == null || System.nanoTime() - count.atNanos() > SESSION_COUNT_MAX_AGE_MILLIS * 1_000_000) {
             SessionStats stats = statsOrNull();
             return stats == null ? null : stats.sessions();
         }
-        return sessionCount;
+        return count.sessions();
     }
 
     private double uptimeSeconds() {
@@ -170,13 +174,11 @@ final class StatusEndpoints {
     static Long heapAfterLastGc() {
         long total = 0;
         boolean any = false;
-        for (java.lang.management.MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == java.lang.management.MemoryType.HEAP && pool.isCollectionUsageThresholdSupported()) {
-                MemoryUsage after = pool.getCollectionUsage();
-                if (after != null) {
-                    total += after.getUsed();
-                    any = true;
-                }
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage after = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null; // null: not tracked
+            if (after != null) {
+                total += after.getUsed();
+                any = true;
             }
         }
         return any ? total : null;

@@ -20,8 +20,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -148,17 +151,16 @@ public final class BackendLoadBenchmark {
         long jvmCpuNanos = 0;
         long routerCpuNanos = 0;
         long redisCpuNanos = 0;
-        java.util.Map<String, long[]> groups = new java.util.LinkedHashMap<>();
-        java.util.Map<String, Long> kernel = new java.util.TreeMap<>();
+        Map<String, long[]> groups = new LinkedHashMap<>();
+        Map<String, Long> kernel = new TreeMap<>();
         for (int round = 1; round <= rounds; round++) {
             long routerCpu0 = CpuMeter.processNanos(routerPid);
             Result directRun = throughput("127.0.0.1", routerPort, "/route", toRouter, seconds);
             routerCpuDirect += CpuMeter.processNanos(routerPid) - routerCpu0;
             directRequests += directRun.requests;
 
-            java.util.Map<String, long[]> groups0 = CpuMeter.byGroup();
-            java.util.Map<String, Long> kernel0 = CpuMeter.byKernelName();
-            long backend0 = CpuMeter.backendNanos();
+            Map<String, long[]> groups0 = CpuMeter.byGroup();
+            Map<String, Long> kernel0 = CpuMeter.byKernelName();
             long jvm0 = jvmNanos();
             long router0 = CpuMeter.processNanos(routerPid);
             long redis0 = redisPid > 0 ? CpuMeter.processNanos(redisPid) : 0;
@@ -167,15 +169,16 @@ public final class BackendLoadBenchmark {
             // CLOCK_MONOTONIC, for profilers: perf record -k CLOCK_MONOTONIC …; perf report --time START,END
             System.err.printf(Locale.ROOT, "round %d backend phase (CLOCK_MONOTONIC s): %.6f,%.6f%n", round,
                     phaseStart / 1e9, System.nanoTime() / 1e9);
-            backendCpuNanos += CpuMeter.backendNanos() - backend0;
             jvmCpuNanos += jvmNanos() - jvm0 - backendRun.clientCpuNanos;
             routerCpuNanos += CpuMeter.processNanos(routerPid) - router0;
             redisCpuNanos += redisPid > 0 ? CpuMeter.processNanos(redisPid) - redis0 : 0;
-            CpuMeter.byGroup().forEach((name, end) -> {
-                long[] sum = groups.computeIfAbsent(name, k -> new long[2]);
-                sum[0] += end[0] - groups0.get(name)[0];
-                sum[1] += end[1] - groups0.get(name)[1];
-            });
+            for (Map.Entry<String, long[]> end : CpuMeter.byGroup().entrySet()) {
+                long[] start = groups0.get(end.getKey());
+                long[] sum = groups.computeIfAbsent(end.getKey(), k -> new long[2]);
+                sum[0] += end.getValue()[0] - start[0];
+                sum[1] += end.getValue()[1] - start[1];
+                backendCpuNanos += end.getValue()[0] - start[0];
+            }
             CpuMeter.byKernelName().forEach((name, end) -> kernel.merge(name, end - kernel0.getOrDefault(name, 0L), Long::sum));
             backendRequests += backendRun.requests;
             errors += directRun.errors + backendRun.errors;
@@ -208,7 +211,7 @@ public final class BackendLoadBenchmark {
                 sum[1] * 1e6 / perRequest));
         System.out.println();
         System.out.printf(Locale.ROOT, "  all JVM threads by name, top 8 (CPU ms per request, 10 ms ticks):");
-        kernel.entrySet().stream().sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
+        kernel.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(8)
                 .forEach(e -> System.out.printf(Locale.ROOT, " %s %.3f;", e.getKey(), e.getValue() / perRequest));
         System.out.println();
         System.out.printf(Locale.ROOT, "%nSession store (%s), load + append of 2 messages, %d rounds on one thread:%n",

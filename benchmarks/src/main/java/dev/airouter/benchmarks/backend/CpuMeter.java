@@ -5,15 +5,18 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
 
 /**
  * CPU time of the in-process backend and of the router process.
  *
- * <p>Backend: the sum of {@link ThreadMXBean#getThreadCpuTime} over the threads the backend owns
- * (Undertow's IO threads {@code airouter-backend I/O-N}, the worker pool {@code airouter-worker-N},
- * which also runs the OkHttp calls and the store calls, plus OkHttp's, Okio's and Lettuce's own
- * threads), so the load
- * generator's threads in the same JVM are excluded. JVM-wide work (JIT, GC) is not attributed.
+ * <p>Backend ({@link #byGroup}): {@link ThreadMXBean#getThreadCpuTime} summed over the threads the
+ * backend owns (Undertow's IO threads {@code airouter-backend I/O-N}, the worker pool
+ * {@code airouter-worker-N}, which also runs the OkHttp calls and the store calls, plus OkHttp's,
+ * Okio's and Lettuce's own threads), so the load generator's threads in the same JVM are excluded. JVM-wide work (JIT, GC) is not attributed.
  * Router: {@code utime + stime} of {@code /proc/<pid>/stat} (10 ms ticks; fine over thousands of
  * requests).
  */
@@ -21,21 +24,6 @@ final class CpuMeter {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
 
     private CpuMeter() {}
-
-    /** @return CPU nanoseconds used so far by the backend's threads that are alive now */
-    static long backendNanos() {
-        long total = 0;
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            String name = t.getName();
-            if (group(name) != null) {
-                long cpu = THREADS.getThreadCpuTime(t.getId());
-                if (cpu > 0) {
-                    total += cpu;
-                }
-            }
-        }
-        return total;
-    }
 
     /** The backend's thread groups, by Java thread name prefix; in kernel names (15 chars) too. */
     static final String[][] GROUPS = {
@@ -61,8 +49,8 @@ final class CpuMeter {
      *
      * @return group name to {cpu nanoseconds, context switches}
      */
-    static java.util.Map<String, long[]> byGroup() {
-        java.util.Map<String, long[]> out = new java.util.LinkedHashMap<>();
+    static Map<String, long[]> byGroup() {
+        Map<String, long[]> out = new LinkedHashMap<>();
         for (String[] g : GROUPS) {
             out.put(g[0], new long[2]);
         }
@@ -82,13 +70,16 @@ final class CpuMeter {
     /** @return CPU nanoseconds used so far by process {@code pid} (user + system) */
     static long processNanos(long pid) {
         try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]); // utime, stime
-            return ticks * 10_000_000L; // USER_HZ = 100
+            return statNanos(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
         } catch (IOException | RuntimeException e) {
             return -1;
         }
+    }
+
+    /** utime + stime of a {@code /proc/.../stat} line, in nanoseconds (USER_HZ = 100). */
+    private static long statNanos(String stat) {
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 10_000_000L;
     }
 
     /**
@@ -102,7 +93,7 @@ final class CpuMeter {
      */
     static long contextSwitches(String... prefixes) {
         long total = 0;
-        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
                     String name = Files.readString(task.resolve("comm")).trim();
@@ -136,16 +127,14 @@ final class CpuMeter {
      *
      * @return name to CPU nanoseconds
      */
-    static java.util.Map<String, Long> byKernelName() {
-        java.util.Map<String, Long> out = new java.util.TreeMap<>();
-        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
+    static Map<String, Long> byKernelName() {
+        Map<String, Long> out = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc/self/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
                     String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "");
-                    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                    long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-                    out.merge(name, ticks * 10_000_000L, Long::sum);
+                    out.merge(name, statNanos(stat), Long::sum);
                 } catch (IOException | RuntimeException e) {
                     // the thread ended while we looked
                 }

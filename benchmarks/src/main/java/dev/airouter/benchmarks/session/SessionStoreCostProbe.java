@@ -95,7 +95,9 @@ public final class SessionStoreCostProbe {
         for (String line : redis.command("INFO", "commandstats").toString().split("\r\n")) {
             if (line.startsWith("cmdstat_") && !line.startsWith("cmdstat_config") && !line.startsWith("cmdstat_info")) {
                 serverMicros += Long.parseLong(line.replaceAll(".*,usec=([0-9]+),.*", "$1"));
-                if (System.getProperty("probe.commands") != null) { System.out.println("    " + line); }
+                if (System.getProperty("probe.commands") != null) {
+                    System.out.println("    " + line); // -Dprobe.commands: each command's Redis time
+                }
             }
         }
         System.out.printf(Locale.ROOT, "%s %-12s wall %6.1f us/op, caller-thread CPU %6.1f us/op, Redis command time"
