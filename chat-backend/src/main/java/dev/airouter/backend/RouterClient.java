@@ -8,8 +8,6 @@ import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import okhttp3.ConnectionPool;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
@@ -25,7 +23,8 @@ import okhttp3.ResponseBody;
  * <p>Why these settings: silent retries are off ({@code retryOnConnectionFailure(false)}) because
  * OkHttp would re-send the POST on a stale pooled connection, running an agent (maybe an LLM call)
  * twice; instead idle connections are dropped after 10 s, below the router's 15 s idle timeout, and
- * the pool is emptied whenever the router restarts ({@link #evictConnections}) or a call fails.
+ * the pool is emptied whenever the router restarts ({@link #evictConnections}) or a call fails. The
+ * pool is a {@link QuietConnectionPool}: OkHttp's own wakes a thread after every call.
  * Every response body is closed. Thread-safe.
  */
 final class RouterClient {
@@ -35,11 +34,13 @@ final class RouterClient {
     private final OkHttpClient http;
     private final Json json;
     private final Duration timeout;
+    private final QuietConnectionPool pool;
 
     RouterClient(HttpUrl base, Duration timeout, Json json) {
         this.routeUrl = base.newBuilder().encodedPath("/route").build();
         this.timeout = timeout;
         this.json = json;
+        this.pool = QuietConnectionPool.create(32, Duration.ofSeconds(10));
         this.http = new OkHttpClient.Builder()
                 .connectTimeout(Duration.ofSeconds(2))
                 .readTimeout(timeout)
@@ -48,7 +49,7 @@ final class RouterClient {
                 .retryOnConnectionFailure(false)
                 .followRedirects(false)
                 .protocols(List.of(Protocol.HTTP_1_1))
-                .connectionPool(new ConnectionPool(32, 10, TimeUnit.SECONDS))
+                .connectionPool(pool.pool())
                 .build();
     }
 
@@ -134,6 +135,6 @@ final class RouterClient {
     }
 
     void close() {
-        evictConnections();
+        pool.close();
     }
 }

@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  *
  * <p>Backend ({@link #byGroup}): {@link ThreadMXBean#getThreadCpuTime} summed over the threads the
  * backend owns (Undertow's IO threads {@code airouter-backend I/O-N}, the worker pool
- * {@code airouter-worker-N}, which also runs the OkHttp calls and the store calls, plus OkHttp's,
+ * {@code airouter-worker-N}, which also runs the OkHttp calls and the store calls, plus the router client's pool-cleanup thread {@code airouter-okhttp-pool-N}, OkHttp's,
  * Okio's and Lettuce's own threads), so the load generator's threads in the same JVM are excluded. JVM-wide work (JIT, GC) is not attributed.
  * Router: {@code utime + stime} of {@code /proc/<pid>/stat} (10 ms ticks; fine over thousands of
  * requests).
@@ -29,7 +29,8 @@ final class CpuMeter {
     static final String[][] GROUPS = {
         {"Undertow IO", "airouter-backend I/O"},
         {"workers", "airouter-worker"},
-        {"OkHttp TaskRunner", "OkHttp TaskRunner"},
+        {"OkHttp pool cleanup", "airouter-okhttp-pool"},
+        {"other OkHttp", "OkHttp"},
         {"Okio Watchdog", "Okio Watchdog"},
         {"Lettuce event loop", "lettuce-"},
     };
