@@ -11,6 +11,9 @@ import java.util.List;
  * <p>Parsed messages are kept in a small bounded cache keyed by their exact JSON text: every chat
  * turn loads the same history again, and parsing 20 messages with Jackson costs more CPU than the
  * Redis round trip around it. Safe because a JSON text always parses to the same immutable message.
+ * Messages this store writes go into the cache as they are written ({@link #remember}), so the next
+ * load of a conversation parses nothing it appended itself; only messages that parse back to an equal
+ * message are put in that way.
  * The cache holds at most {@value #PARSED_CACHE_SIZE} messages (a few MB at most) and is private to
  * the store. Thread-safe.
  */
@@ -44,6 +47,21 @@ final class RedisSessionDecoder {
         }
         return new Session(id, SessionJson.readInstant(id, "created", created),
                 SessionJson.readInstant(id, "updated", updated), messages);
+    }
+
+    /**
+     * Caches a message this store has just written as {@code json} (= {@code SessionJson.write(message)}),
+     * unless parsing {@code json} would give back a different message: metadata numbers other than
+     * {@code Integer} and {@code Double} come back as another type (a {@code Long} 5 as an
+     * {@code Integer}), so such a message is left to be parsed when loaded.
+     */
+    void remember(String json, ChatMessage message) {
+        for (Object value : message.metadata().values()) {
+            if (value instanceof Number && !(value instanceof Integer || value instanceof Double)) {
+                return;
+            }
+        }
+        parsed.put(json, message);
     }
 
     void clear() {

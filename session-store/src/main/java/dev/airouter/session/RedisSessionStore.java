@@ -1,14 +1,18 @@
 package dev.airouter.session;
 
+import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisException;
+import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
@@ -31,6 +35,7 @@ final class RedisSessionStore implements SessionStore {
     private final Clock clock;
     private final RedisConnector.Connection connection;
     private final RedisCommands<String, String> redis;
+    private final RedisAsyncCommands<String, String> scripts;
     private final StatsCounter counter = new StatsCounter();
     private final RedisSessionDecoder decoder = new RedisSessionDecoder();
     private final String target;
@@ -41,6 +46,7 @@ final class RedisSessionStore implements SessionStore {
         this.clock = config.clock();
         this.connection = connection;
         this.redis = connection.redis().sync();
+        this.scripts = connection.redis().async();
         this.target = config.maskedRedisUrl();
     }
 
@@ -69,12 +75,17 @@ final class RedisSessionStore implements SessionStore {
         args.add(clock.instant().toString());
         args.add(Integer.toString(SessionJson.FORMAT_VERSION));
         args.add(Integer.toString(dedupeWindow()));
-        for (ChatMessage message : messages) {
-            args.add(message.id());
-            args.add(SessionJson.write(message));
+        String[] jsons = new String[messages.size()];
+        for (int i = 0; i < jsons.length; i++) {
+            jsons[i] = SessionJson.write(messages.get(i));
+            args.add(messages.get(i).id());
+            args.add(jsons[i]);
         }
         List<Object> reply = call("append",
                 () -> eval(RedisScripts.APPEND, ScriptOutputType.MULTI, keys(id), args.toArray(String[]::new)));
+        for (int i = 0; i < jsons.length; i++) {
+            decoder.remember(jsons[i], messages.get(i)); // the next load need not parse them
+        }
         counter.recordAppend();
         return ((Long) reply.get(0)).intValue();
     }
@@ -177,11 +188,20 @@ final class RedisSessionStore implements SessionStore {
 
     private <T> T eval(RedisScripts.Script script, ScriptOutputType type, String[] keys, String... args) {
         try {
-            return redis.evalsha(script.sha, type, keys, args);
+            return await(scripts.evalsha(script.sha, type, keys, args));
         } catch (RedisNoScriptException e) {
             redis.scriptLoad(script.source); // Redis restarted or flushed its script cache
-            return redis.evalsha(script.sha, type, keys, args);
+            return await(scripts.evalsha(script.sha, type, keys, args));
         }
+    }
+
+    /**
+     * What the synchronous API does (wait up to the command timeout, then cancel and throw), without
+     * its reflective proxy: scripts are every chat turn's commands, and the proxy was a measurable
+     * part of their CPU.
+     */
+    private <T> T await(RedisFuture<T> future) {
+        return LettuceFutures.awaitOrCancel(future, config.commandTimeout().toNanos(), TimeUnit.NANOSECONDS);
     }
 
     private <T> T call(String operation, Supplier<T> command) {

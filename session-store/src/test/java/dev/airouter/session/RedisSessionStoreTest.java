@@ -7,8 +7,11 @@ import static org.awaitility.Awaitility.await;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RedisExtension;
 import dev.airouter.testing.RedisServer;
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -55,6 +58,29 @@ class RedisSessionStoreTest extends SessionStoreContract {
     @Test
     void theStoreIsTheRedisBackend() {
         assertThat(newStore().backend()).isEqualTo("redis");
+    }
+
+    @Test
+    void theWritingStoreLoadsItsOwnMessagesExactlyAsAnotherStoreParsesThem() {
+        SessionStore writer = newStore();
+        String id = newId();
+        // metadata numbers that JSON gives back as another type, and ones it gives back as they were
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put("long", 5L);
+        metadata.put("float", 1.5f);
+        metadata.put("big", new BigDecimal("0.1"));
+        metadata.put("int", 7);
+        metadata.put("double", 0.25);
+        metadata.put("text", "x");
+        metadata.put("flag", true);
+        ChatMessage odd = ChatMessage.assistant("typed").withMetadata(metadata);
+        ChatMessage plain = ChatMessage.user("plain \u0000 \uD83D\uDE00").withMetadata(Map.of("n", 3, "d", 0.5));
+        writer.append(id, odd, plain);
+
+        List<ChatMessage> parsed = newStore().load(id).orElseThrow().messages();
+        assertThat(writer.load(id).orElseThrow().messages()).isEqualTo(parsed);
+        assertThat(parsed.get(0).metadata().get("long")).isEqualTo(5); // what JSON gives back
+        assertThat(parsed.get(1)).isEqualTo(plain);
     }
 
     @Test
