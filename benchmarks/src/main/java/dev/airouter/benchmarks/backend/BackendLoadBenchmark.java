@@ -201,13 +201,13 @@ public final class BackendLoadBenchmark {
         StoreCost store = storeCost(storeConfig);
         double backendCpu = backendCpuNanos / perRequest;
         System.out.printf(Locale.ROOT, "%nCPU per request (backend phases, ms):%n");
-        System.out.printf(Locale.ROOT, "  backend threads (IO, workers, OkHttp, store client)  %.3f%n", backendCpu);
-        System.out.printf(Locale.ROOT, "  whole JVM minus load generator (incl. JIT, GC)       %.3f%n", jvmCpuNanos / perRequest);
-        System.out.printf(Locale.ROOT, "  router process, via backend                          %.3f%n", routerCpuNanos / perRequest);
-        System.out.printf(Locale.ROOT, "  router process, direct /route                        %.3f%n",
+        System.out.printf(Locale.ROOT, "  backend threads (IO, workers, OkHttp, store, router log pump)  %.3f%n", backendCpu);
+        System.out.printf(Locale.ROOT, "  whole JVM minus load generator (incl. JIT, GC)                 %.3f%n", jvmCpuNanos / perRequest);
+        System.out.printf(Locale.ROOT, "  router process, via backend                                    %.3f%n", routerCpuNanos / perRequest);
+        System.out.printf(Locale.ROOT, "  router process, direct /route                                  %.3f%n",
                 routerCpuDirect / 1e6 / directRequests);
         if (redisPid > 0) {
-            System.out.printf(Locale.ROOT, "  redis-server process                                 %.3f%n", redisCpuNanos / perRequest);
+            System.out.printf(Locale.ROOT, "  redis-server process                                           %.3f%n", redisCpuNanos / perRequest);
         }
         System.out.printf(Locale.ROOT, "  by thread group (CPU ms / context switches per request):");
         groups.forEach((name, sum) -> System.out.printf(Locale.ROOT, " %s %.3f / %.1f;", name, sum[0] / perRequest,

@@ -14,9 +14,12 @@ import java.util.stream.Stream;
  * CPU time of the in-process backend and of the router process.
  *
  * <p>Backend ({@link #byGroup}): {@link ThreadMXBean#getThreadCpuTime} summed over the threads the
- * backend owns (Undertow's IO threads {@code airouter-backend I/O-N}, the worker pool
- * {@code airouter-worker-N}, which also runs the OkHttp calls and the store calls, plus the router client's pool-cleanup thread {@code airouter-okhttp-pool-N}, OkHttp's,
- * Okio's and Lettuce's own threads), so the load generator's threads in the same JVM are excluded. JVM-wide work (JIT, GC) is not attributed.
+ * backend owns: Undertow's IO threads {@code airouter-backend I/O-N}; the worker pool
+ * {@code airouter-worker-N}, which also runs the OkHttp calls and the store calls; the router
+ * client's pool-cleanup thread {@code airouter-okhttp-pool-N}; OkHttp's, Okio's and Lettuce's own
+ * threads; and router-lifecycle's threads for the router, {@code airouter-ai-router-…}, whose log
+ * pump reads the line the router logs per request. The load generator's threads in the same JVM are
+ * excluded; JVM-wide work (JIT, GC) is not attributed.
  * Router: {@code utime + stime} of {@code /proc/<pid>/stat} (10 ms ticks; fine over thousands of
  * requests).
  */
@@ -33,6 +36,7 @@ final class CpuMeter {
         {"other OkHttp", "OkHttp"},
         {"Okio Watchdog", "Okio Watchdog"},
         {"Lettuce event loop", "lettuce-"},
+        {"router supervision (log pump, probes)", "airouter-ai-router"},
     };
 
     static String group(String threadName) {
