@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This uses OkHttp's internal task runner ({@code okhttp3.internal.concurrent}), which OkHttp does
  * not promise to keep. The version is pinned by this project's POM and checked by {@code
- * QuietConnectionPoolTest}; if another OkHttp on the classpath no longer has it, {@link #create} logs
- * that once at DEBUG and returns OkHttp's ordinary pool, which behaves the same apart from the cost.
+ * QuietConnectionPoolTest}. If it cannot be used (another OkHttp version without it, or OkHttp on a
+ * module path, where its module does not export it), {@link #create} logs that at DEBUG and returns
+ * OkHttp's ordinary pool, which behaves the same apart from the cost.
  */
 final class QuietConnectionPool {
     /** Longest delay of a cleanup the pool asked to run at once. */
