@@ -28,7 +28,8 @@ for part in "${PARTS[@]}"; do
     session)   run session dev.airouter.benchmarks.session.SessionStoreBenchmarkMain 3 5 3
                run session dev.airouter.benchmarks.session.SessionStoreCostProbe 20000 3 ;;
     backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
-               run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis ;;
+               run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis
+               run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5 ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5 ;;
     *) echo "unknown part: $part (lifecycle | session | backend | launcher)" >&2; exit 2 ;;
   esac
