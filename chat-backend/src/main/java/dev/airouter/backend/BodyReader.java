@@ -5,6 +5,7 @@ import io.undertow.util.Headers;
 import java.io.ByteArrayOutputStream;
 import java.util.Locale;
 import java.util.function.Consumer;
+import org.xnio.XnioExecutor;
 
 /**
  * Reads a POST body without blocking the IO thread, within the size limit.
@@ -47,7 +48,7 @@ final class BodyReader {
         boolean[] refused = {false};
         boolean[] done = {false};
         // all callbacks below run on this exchange's IO thread, so the flags need no locking
-        org.xnio.XnioExecutor.Key timer = exchange.getIoThread().executeAfter(() -> {
+        XnioExecutor.Key timer = exchange.getIoThread().executeAfter(() -> {
             if (!done[0] && !refused[0] && !exchange.isResponseStarted()) {
                 refused[0] = true;
                 exchange.getRequestReceiver().pause();

@@ -28,13 +28,14 @@ import java.util.stream.Stream;
  * old: counting Redis sessions walks the key space with {@code SCAN}. {@code /api/status} counts afresh.
  */
 final class StatusEndpoints {
+    static final long SESSION_COUNT_MAX_AGE_MILLIS = 5_000;
+
     private final RouterHandle router;
     private final SessionStore store;
     private final Supplier<URI> backendUrl;
     private final long startedNanos = System.nanoTime();
     private final IntSupplier inFlight;
     private final int maxInFlight;
-    static final long SESSION_COUNT_MAX_AGE_MILLIS = 5_000;
     private volatile Count lastCount; // null until first counted
 
     /** A session count and when it was taken. */

@@ -12,7 +12,6 @@ import dev.airouter.session.SessionStoreConfig;
 import dev.airouter.session.SessionStores;
 import dev.airouter.testing.RedisServer;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -150,7 +149,6 @@ public final class BackendLoadBenchmark {
         long routerCpuDirect = 0;
         long backendRequests = 0;
         long errors = 0;
-        long backendCpuNanos = 0;
         long jvmCpuNanos = 0;
         long routerCpuNanos = 0;
         long redisCpuNanos = 0;
@@ -164,7 +162,7 @@ public final class BackendLoadBenchmark {
 
             Map<String, long[]> groups0 = CpuMeter.byGroup();
             Map<String, Long> kernel0 = CpuMeter.byKernelName();
-            long jvm0 = jvmNanos();
+            long jvm0 = CpuMeter.jvmNanos();
             long router0 = CpuMeter.processNanos(routerPid);
             long redis0 = redisPid > 0 ? CpuMeter.processNanos(redisPid) : 0;
             long phaseStart = System.nanoTime();
@@ -172,7 +170,7 @@ public final class BackendLoadBenchmark {
             // CLOCK_MONOTONIC, for profilers: perf record -k CLOCK_MONOTONIC …; perf report --time START,END
             System.err.printf(Locale.ROOT, "round %d backend phase (CLOCK_MONOTONIC s): %.6f,%.6f%n", round,
                     phaseStart / 1e9, System.nanoTime() / 1e9);
-            jvmCpuNanos += jvmNanos() - jvm0 - backendRun.clientCpuNanos;
+            jvmCpuNanos += CpuMeter.jvmNanos() - jvm0 - backendRun.clientCpuNanos;
             routerCpuNanos += CpuMeter.processNanos(routerPid) - router0;
             redisCpuNanos += redisPid > 0 ? CpuMeter.processNanos(redisPid) - redis0 : 0;
             for (Map.Entry<String, long[]> end : CpuMeter.byGroup().entrySet()) {
@@ -180,7 +178,6 @@ public final class BackendLoadBenchmark {
                 long[] sum = groups.computeIfAbsent(end.getKey(), k -> new long[2]);
                 sum[0] += end.getValue()[0] - start[0];
                 sum[1] += end.getValue()[1] - start[1];
-                backendCpuNanos += end.getValue()[0] - start[0];
             }
             CpuMeter.byKernelName().forEach((name, end) -> kernel.merge(name, end - kernel0.getOrDefault(name, 0L), Long::sum));
             backendRequests += backendRun.requests;
@@ -199,7 +196,7 @@ public final class BackendLoadBenchmark {
                 100 * ratio.median(), 100 * ratio.min(), 100 * ratio.max(), errors);
 
         StoreCost store = storeCost(storeConfig);
-        double backendCpu = backendCpuNanos / perRequest;
+        double backendCpu = groups.values().stream().mapToLong(sum -> sum[0]).sum() / perRequest;
         System.out.printf(Locale.ROOT, "%nCPU per request (backend phases, ms):%n");
         System.out.printf(Locale.ROOT, "  backend threads (IO, workers, OkHttp, store, router log pump)  %.3f%n", backendCpu);
         System.out.printf(Locale.ROOT, "  whole JVM minus load generator (incl. JIT, GC)                 %.3f%n", jvmCpuNanos / perRequest);
@@ -346,10 +343,6 @@ public final class BackendLoadBenchmark {
     private static void round(SessionStore store, String id) {
         store.load(id);
         store.append(id, List.of(ChatMessage.user(QUERY), ChatMessage.assistant("Hello! I'm doing well, thanks for asking.")));
-    }
-
-    private static long jvmNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     private static byte[] chatBody(String sessionId) {

@@ -1,5 +1,6 @@
 package dev.airouter.benchmarks.backend;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -148,6 +149,11 @@ final class CpuMeter {
             // not Linux: no breakdown
         }
         return out;
+    }
+
+    /** @return CPU nanoseconds of this whole JVM so far, every thread included */
+    static long jvmNanos() {
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
     }
 
     /** @return CPU nanoseconds of the current thread */

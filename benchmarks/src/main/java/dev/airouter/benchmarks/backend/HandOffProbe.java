@@ -1,7 +1,6 @@
 package dev.airouter.benchmarks.backend;
 
 import dev.airouter.benchmarks.Stats;
-import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -62,9 +61,8 @@ public final class HandOffProbe {
             }
         }, "hand-off-partner");
         partner.setDaemon(true);
-        var os = (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         partner.start();
-        long cpu0 = os.getProcessCpuTime();
+        long cpu0 = CpuMeter.jvmNanos();
         long start = System.nanoTime();
         for (int i = 0; i < pairs; i++) {
             turn = 1;
@@ -74,7 +72,7 @@ public final class HandOffProbe {
             }
         }
         long wall = System.nanoTime() - start;
-        long cpu = os.getProcessCpuTime() - cpu0;
+        long cpu = CpuMeter.jvmNanos() - cpu0;
         partner.join();
         return new double[] {cpu / 1e3 / (2.0 * pairs), wall / 1e3 / (2.0 * pairs)};
     }
