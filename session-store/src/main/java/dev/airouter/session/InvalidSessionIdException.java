@@ -1,8 +1,8 @@
 package dev.airouter.session;
 
 /**
- * Thrown when a session id is not 1–128 characters of {@code [A-Za-z0-9_-]}; nothing was read or
- * written. An HTTP backend answers 400.
+ * Thrown when a session id breaks the rule {@link SessionIds#RULE}; nothing was read or written. An
+ * HTTP backend answers 400.
  *
  * <p>The message quotes at most the first 40 characters of the id, with control characters escaped,
  * so it is safe to log and to return to the client.
@@ -19,7 +19,7 @@ public final class InvalidSessionIdException extends SessionStoreException {
      */
     public InvalidSessionIdException(String sessionId, String reason) {
         super("invalid session id " + SessionIds.preview(sessionId) + ": " + reason
-                + "; expected 1-" + SessionIds.MAX_LENGTH + " characters of [A-Za-z0-9_-]");
+                + "; expected " + SessionIds.RULE);
         this.sessionId = sessionId == null ? "" : sessionId;
     }
 

@@ -8,7 +8,7 @@ import java.util.Objects;
  * A conversation as stored: its id, when it was created and last written, and its messages, oldest
  * first. Immutable and thread-safe; a loaded session is a snapshot that later appends do not change.
  *
- * @param id the session id, 1–128 characters of {@code [A-Za-z0-9_-]}
+ * @param id the session id, following {@link SessionIds#RULE}
  * @param createdAt when the session was first written
  * @param updatedAt when it was last written (append or save)
  * @param messages the messages, oldest first, at most the configured history limit

@@ -3,13 +3,20 @@ package dev.airouter.session;
 import java.util.UUID;
 
 /**
- * Session id rules: 1–128 characters of {@code [A-Za-z0-9_-]}. Every store checks ids with {@link
- * #requireValid} before an id touches a key; an HTTP backend can check earlier with {@link #isValid}.
- * Stateless and thread-safe.
+ * Session id rules: {@value #RULE}. Every store checks ids with {@link #requireValid} before an id
+ * touches a key; an HTTP backend can check earlier with {@link #isValid} and quote {@link #RULE} when
+ * it refuses one. Stateless and thread-safe.
  */
 public final class SessionIds {
     /** The longest accepted id, in characters. */
     public static final int MAX_LENGTH = 128;
+
+    /**
+     * The id rule as one line of text, {@value}, for error messages and help texts. It is the only
+     * place the rule is written out: a caller that refuses an id itself (after {@link #isValid})
+     * quotes this instead of restating it, so its message cannot drift from the check.
+     */
+    public static final String RULE = "1-" + MAX_LENGTH + " characters of [A-Za-z0-9_-]";
     private static final int PREVIEW_LENGTH = 40;
 
     private SessionIds() {}
@@ -18,7 +25,7 @@ public final class SessionIds {
      * Checks an id without throwing.
      *
      * @param sessionId the id to check, may be {@code null}
-     * @return whether it is 1–128 characters of {@code [A-Za-z0-9_-]}
+     * @return whether it follows the rule ({@link #RULE})
      */
     public static boolean isValid(String sessionId) {
         return problem(sessionId) == null;
@@ -29,8 +36,8 @@ public final class SessionIds {
      *
      * @param sessionId the id to check
      * @return {@code sessionId}
-     * @throws InvalidSessionIdException if it is {@code null}, empty, longer than 128 characters or
-     *     has a character outside {@code [A-Za-z0-9_-]}
+     * @throws InvalidSessionIdException if it is {@code null} or breaks the rule ({@link #RULE}): empty,
+     *     longer than {@value #MAX_LENGTH} characters, or with a character outside the set
      */
     public static String requireValid(String sessionId) {
         String problem = problem(sessionId);

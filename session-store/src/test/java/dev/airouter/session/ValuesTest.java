@@ -17,6 +17,7 @@ class ValuesTest {
         assertThat(SessionIds.isValid("abc-DEF_123")).isTrue();
         assertThat(SessionIds.isValid(SessionIds.random())).isTrue();
         assertThat(SessionIds.isValid("a.b")).isFalse();
+        assertThat(SessionIds.RULE).isEqualTo("1-128 characters of [A-Za-z0-9_-]"); // what clients are told
         assertThatThrownBy(() -> SessionIds.requireValid("evil\nFAKE LOG LINE"))
                 .isInstanceOf(InvalidSessionIdException.class)
                 .hasMessage("invalid session id \"evil\\u000aFAKE LOG LINE\": character 4 is U+000A;"
