@@ -21,10 +21,11 @@ import java.util.concurrent.TimeoutException;
  * <p>Why each option: Lettuce's default command timeout is 60 s, ours is {@code commandTimeout}
  * (500 ms, set on the connection once it is open; the handshake gets {@code connectTimeout}, since a
  * cold JVM can need more than 500 ms for it) so a stalled Redis never hangs a request thread: the
- * synchronous API waits that long, then cancels the command and throws. (Lettuce's {@code TimeoutOptions} would add the same
- * deadline a second time through a timer task per command; with only synchronous calls it is not
- * needed.) By default Lettuce buffers commands
- * without bound while disconnected; {@code REJECT_COMMANDS} makes them fail at once instead. {@code
+ * synchronous API waits that long, then cancels the command and throws, and the store awaits its
+ * scripts (sent on the asynchronous API) with the same deadline. (Lettuce's {@code TimeoutOptions}
+ * would add that deadline a second time through a timer task per command; since every caller already
+ * waits with one, it is not needed.) By default Lettuce buffers commands without bound while
+ * disconnected; {@code REJECT_COMMANDS} makes them fail at once instead. {@code
  * autoReconnect} keeps trying in the background (10 ms doubling to at most 1 s between attempts), so
  * the store recovers by itself. Commands in flight at a disconnect are not replayed after the reconnect
  * ({@code replayFilter}): their callers were already told they failed. Lettuce does not retry a failed

@@ -1,6 +1,9 @@
 package dev.airouter.session;
 
-/** Redis key names of a session and Redis error classification. */
+/**
+ * Redis key names of a session, and the {@code SCAN} pattern escaping that counts them. (Error
+ * classification lives in {@link RedisErrors}.)
+ */
 final class RedisKeys {
     private RedisKeys() {}
 

@@ -17,7 +17,7 @@ public final class StoreUnavailableException extends SessionStoreException {
      *
      * @param operation the store operation that failed, e.g. {@code append}
      * @param target where the store tried to reach, with any password masked
-     * @param detail why, e.g. {@code timed out after 500 ms}
+     * @param detail why, e.g. {@code no answer within 500 ms}
      * @param cause the client library's exception, or {@code null}
      */
     public StoreUnavailableException(String operation, String target, String detail, Throwable cause) {
