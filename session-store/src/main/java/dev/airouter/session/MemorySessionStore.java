@@ -64,10 +64,21 @@ final class MemorySessionStore implements SessionStore {
 
     @Override
     public Optional<Session> load(String sessionId) {
+        return Optional.ofNullable(lookup(open(sessionId)));
+    }
+
+    @Override
+    public Optional<Session> load(String sessionId, int lastN) {
         String id = open(sessionId);
+        SessionTails.requireLastN(lastN);
+        return Optional.ofNullable(lookup(id)).map(session -> SessionTails.newest(session, lastN));
+    }
+
+    /** Reads a session, renewing its TTL ({@code getIfPresent} counts as an access), and counts the hit or miss. */
+    private Session lookup(String id) {
         Session session = cache.getIfPresent(id);
         counter.recordLoad(session != null);
-        return Optional.ofNullable(session);
+        return session;
     }
 
     @Override

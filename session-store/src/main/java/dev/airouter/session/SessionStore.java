@@ -10,9 +10,9 @@ import java.util.Optional;
  * in-memory ({@code "memory"}). Get one from {@link SessionStores#open}.
  *
  * <ul>
- *   <li><b>Sliding TTL</b>: {@link #load} and {@link #append} renew a session's time to live
- *       (default 30 minutes); a session nobody loads or appends to is gone after the TTL. {@link
- *       #exists} does not renew it.
+ *   <li><b>Sliding TTL</b>: {@link #load(String)}, {@link #load(String, int)}, {@link #append} and
+ *       {@link #save} renew a session's time to live (default 30 minutes); a session nobody loads or
+ *       writes is gone after the TTL. {@link #exists} does not renew it.
  *   <li><b>Bounded history</b>: every write keeps only the newest {@code historyLimit} messages
  *       (default 20), dropping the oldest.
  *   <li><b>Atomic, idempotent appends</b>: concurrent appends to one session — from many threads, or
@@ -40,6 +40,36 @@ public interface SessionStore extends AutoCloseable {
      * @throws StoreUnavailableException if the backend does not answer in time
      */
     Optional<Session> load(String sessionId);
+
+    /**
+     * Loads a session with only its newest {@code lastN} messages, oldest first, and renews its TTL
+     * exactly as {@link #load(String)} does. For callers that pass on a bounded window of a history
+     * that may be far longer (up to a {@code historyLimit} of 100,000): a store reads only the tail,
+     * so the call stays within the command timeout however long the history has grown.
+     *
+     * <p>The session's id and timestamps are the stored ones; it holds all its messages when it has
+     * no more than {@code lastN}, and none when {@code lastN} is 0, which still tells whether the
+     * session exists and renews its TTL. The call counts as a hit or a miss in {@link #stats()}, like
+     * {@link #load(String)}.
+     *
+     * <p>The default implementation loads the whole session with {@link #load(String)} and keeps its
+     * tail, so a store written before this method existed keeps compiling and answers correctly, but
+     * reads every message; such a store should override it. Both built-in stores do and read no more
+     * than the tail: Redis fetches only those list elements, the in-memory store copies only them.
+     *
+     * @param sessionId the session id
+     * @param lastN how many of the newest messages to return; 0 or more
+     * @return the session holding at most {@code lastN} messages, or empty if it does not exist or has
+     *     expired
+     * @throws InvalidSessionIdException if the id breaks the {@link SessionIds} rules; checked first
+     * @throws IllegalArgumentException if {@code lastN} is negative; nothing was read
+     * @throws StoreUnavailableException if the backend does not answer in time
+     */
+    default Optional<Session> load(String sessionId, int lastN) {
+        SessionIds.requireValid(sessionId);
+        SessionTails.requireLastN(lastN);
+        return load(sessionId).map(session -> SessionTails.newest(session, lastN));
+    }
 
     /**
      * Appends messages to a session atomically, creating it if absent, then trims it to the history

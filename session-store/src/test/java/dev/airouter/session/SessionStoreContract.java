@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -66,6 +67,19 @@ abstract class SessionStoreContract {
         return session.messages().stream().map(ChatMessage::content).toList();
     }
 
+    /** Appends messages "m1" … "m{count}", several per call, the way a long conversation accumulates. */
+    static void appendNumbered(SessionStore store, String id, int count) {
+        for (int first = 1; first <= count; first += 500) {
+            List<ChatMessage> batch = IntStream.rangeClosed(first, Math.min(count, first + 499))
+                    .mapToObj(i -> message("m" + i)).toList();
+            store.append(id, batch);
+        }
+    }
+
+    static List<String> numbered(int first, int last) {
+        return IntStream.rangeClosed(first, last).mapToObj(i -> "m" + i).toList();
+    }
+
     @Test
     void appendCreatesTheSessionAndLoadReturnsMessagesOldestFirst() {
         SessionStore store = newStore();
@@ -98,6 +112,88 @@ abstract class SessionStoreContract {
         assertThat(store.append(id, first, message("new"))).isEqualTo(2);
         assertThat(store.append(id, first)).isEqualTo(2);
         assertThat(contents(store.load(id).orElseThrow())).containsExactly("retried", "new");
+    }
+
+    @Test
+    void tailLoadReturnsNewestMessagesOldestFirst() {
+        SessionStore store = newStore();
+        String id = newId();
+        appendNumbered(store, id, 10);
+        Session whole = store.load(id).orElseThrow();
+
+        Session tail = store.load(id, 3).orElseThrow();
+        assertThat(contents(tail)).containsExactly("m8", "m9", "m10");
+        assertThat(tail.messages()).isEqualTo(whole.messages().subList(7, 10));
+        assertThat(tail.id()).isEqualTo(id);
+        assertThat(tail.createdAt()).isEqualTo(whole.createdAt());
+        assertThat(tail.updatedAt()).isEqualTo(whole.updatedAt());
+        assertThat(contents(store.load(id).orElseThrow())).as("a tail load drops nothing").isEqualTo(numbered(1, 10));
+    }
+
+    @Test
+    void tailLoadOfMoreMessagesThanTheSessionHoldsReturnsThemAll() {
+        SessionStore store = newStore();
+        String id = newId();
+        appendNumbered(store, id, 4);
+        for (int lastN : new int[] {4, 5, Integer.MAX_VALUE}) {
+            assertThat(contents(store.load(id, lastN).orElseThrow())).as("lastN %d", lastN)
+                    .containsExactly("m1", "m2", "m3", "m4");
+        }
+    }
+
+    @Test
+    void tailLoadOfZeroMessagesTellsTheSessionExistsWithoutMessages() {
+        SessionStore store = newStore();
+        String id = newId();
+        appendNumbered(store, id, 2);
+
+        Session none = store.load(id, 0).orElseThrow();
+        assertThat(none.id()).isEqualTo(id);
+        assertThat(none.messages()).isEmpty();
+        assertThat(store.load(newId(), 0)).isEmpty();
+        assertThat(contents(store.load(id).orElseThrow())).containsExactly("m1", "m2");
+    }
+
+    @Test
+    void tailLoadOfAnUnknownSessionIsEmptyCreatesNothingAndCountsAsAMiss() {
+        SessionStore store = newStore();
+        String known = newId();
+        String unknown = newId();
+        store.append(known, message("a"));
+
+        assertThat(store.load(unknown, 5)).isEmpty();
+        assertThat(store.exists(unknown)).isFalse();
+        assertThat(store.load(known, 1)).isPresent();
+        assertThat(store.load(known, 0)).isPresent();
+        SessionStats stats = store.stats();
+        assertThat(stats.hits()).isEqualTo(2);
+        assertThat(stats.misses()).isEqualTo(1);
+        assertThat(stats.sessions()).isEqualTo(1);
+    }
+
+    @Test
+    void negativeTailLengthIsRejectedNamingTheValueBeforeTheStoreIsAsked() {
+        SessionStore store = newStore();
+        String id = newId();
+        store.append(id, message("a"));
+
+        assertThatThrownBy(() -> store.load(id, -1)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("lastN must be at least 0, got -1");
+        assertThatThrownBy(() -> store.load(newId(), Integer.MIN_VALUE)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("lastN must be at least 0, got -2147483648");
+        SessionStats stats = store.stats();
+        assertThat(stats.hits() + stats.misses()).as("loads counted").isZero();
+    }
+
+    @Test
+    void tailLoadOfAFiveThousandMessageSessionReturnsExactlyTheLastN() {
+        SessionStore store = newStore(b -> b.historyLimit(100_000));
+        String id = newId();
+        appendNumbered(store, id, 5_000);
+
+        assertThat(contents(store.load(id, 500).orElseThrow())).isEqualTo(numbered(4_501, 5_000));
+        assertThat(contents(store.load(id, 1).orElseThrow())).containsExactly("m5000");
+        assertThat(store.load(id).orElseThrow().messages()).hasSize(5_000);
     }
 
     @Test
@@ -165,8 +261,9 @@ abstract class SessionStoreContract {
             + "12345678901234567890123456789012345678901234567890"})
     void invalidSessionIdsAreRejectedBeforeAnyAccess(String badId) {
         SessionStore store = newStore();
-        List<Runnable> calls = List.of(() -> store.load(badId), () -> store.append(badId, message("x")),
-                () -> store.delete(badId), () -> store.exists(badId));
+        List<Runnable> calls = List.of(() -> store.load(badId), () -> store.load(badId, 1),
+                () -> store.load(badId, -1), () -> store.append(badId, message("x")), () -> store.delete(badId),
+                () -> store.exists(badId));
         for (Runnable call : calls) {
             assertThatThrownBy(call::run).isInstanceOf(InvalidSessionIdException.class)
                     .hasMessageStartingWith("invalid session id ")
@@ -221,6 +318,28 @@ abstract class SessionStoreContract {
 
         elapse(store, id, step);
         assertThat(store.exists(id)).as("alive 1.8 TTLs after creation thanks to renewals").isTrue();
+    }
+
+    @Test
+    void tailLoadsRenewTheTtlOfTheSessionAndItsMessages() {
+        Duration ttl = shortTtl();
+        SessionStore store = newStore(b -> b.ttl(ttl));
+        String id = newId();
+        Duration step = ttl.multipliedBy(6).dividedBy(10);
+        store.append(id, message("a"), message("b"));
+
+        elapse(store, id, step);
+        assertThat(store.load(id, 1)).isPresent();
+        assertThat(remainingTtl(store, id)).isGreaterThan(ttl.multipliedBy(8).dividedBy(10));
+
+        elapse(store, id, step);
+        assertThat(store.load(id, 0)).isPresent();
+        assertThat(remainingTtl(store, id)).isGreaterThan(ttl.multipliedBy(8).dividedBy(10));
+
+        elapse(store, id, step);
+        assertThat(contents(store.load(id, 2).orElseThrow()))
+                .as("messages still there 1.8 TTLs after the last write, thanks to tail loads alone")
+                .containsExactly("a", "b");
     }
 
     @Test
