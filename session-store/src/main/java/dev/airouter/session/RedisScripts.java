@@ -62,6 +62,22 @@ final class RedisScripts {
             + "redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
             + "return {meta, redis.call('LRANGE', KEYS[2], 0, -1)}\n");
 
+    /**
+     * ARGV: ttlMillis, lastN (0 or more). {@link #LOAD} returning only the newest lastN messages: a
+     * negative {@code LRANGE} start reads just the tail however long the list, and clamps to the whole
+     * list when it holds fewer. The start is joined as text, so it reaches Redis as Java wrote it
+     * rather than through Lua's number formatting (which turns 1e17 into {@code 1e+17}). lastN 0
+     * skips {@code LRANGE} (the TTL is renewed all the same): Redis refuses the text {@code -0}, and
+     * as a number it would be {@code 0}, the whole list.
+     */
+    static final Script LOAD_TAIL = new Script("loadTail", ""
+            + "local meta = redis.call('HGETALL', KEYS[1])\n"
+            + "if #meta == 0 then return {} end\n"
+            + "redis.call('PEXPIRE', KEYS[1], ARGV[1])\n"
+            + "redis.call('PEXPIRE', KEYS[2], ARGV[1])\n"
+            + "if tonumber(ARGV[2]) == 0 then return {meta, {}} end\n"
+            + "return {meta, redis.call('LRANGE', KEYS[2], '-' .. ARGV[2], -1)}\n");
+
     /** ARGV: limit, ttlMillis, created, updated, version, idWindow, then (messageId, json) pairs. */
     static final Script SAVE = new Script("save", ""
             + "redis.call('DEL', KEYS[2], KEYS[3])\n"

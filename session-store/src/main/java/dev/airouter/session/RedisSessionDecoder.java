@@ -6,16 +6,20 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns the load script's reply ({@code {flat meta hash, message JSON list}}) into a {@link Session}.
+ * Turns a load script's reply ({@code {flat meta hash, message JSON list}}, the whole list or its tail)
+ * into a {@link Session}.
  *
  * <p>Parsed messages are kept in a small bounded cache keyed by their exact JSON text: every chat
- * turn loads the same history again, and parsing 20 messages with Jackson costs more CPU than the
- * Redis round trip around it. Safe because a JSON text always parses to the same immutable message.
+ * turn loads the same history (or the same tail of it) again, and parsing 20 messages with Jackson
+ * costs more CPU than the Redis round trip around it. Keying by text rather than by position is what
+ * lets a tail load reuse messages parsed by a full load, an append or a tail of another length. Safe
+ * because a JSON text always parses to the same immutable message.
  * Messages this store writes go into the cache as they are written ({@link #remember}), so the next
  * load of a conversation parses nothing it appended itself; only messages that parse back to an equal
  * message are put in that way.
  * The cache holds at most {@value #PARSED_CACHE_SIZE} messages (a few MB at most) and is private to
- * the store. Thread-safe.
+ * the store: the 20-message histories of about 200 busy conversations, but the 500-message tails of
+ * only eight, so with long tails more of each load is parsed. Thread-safe.
  */
 final class RedisSessionDecoder {
     static final int PARSED_CACHE_SIZE = 4096;

@@ -58,7 +58,19 @@ final class RedisSessionStore implements SessionStore {
     @Override
     public Optional<Session> load(String sessionId) {
         String id = SessionIds.requireValid(sessionId);
-        List<Object> reply = call("load", () -> eval(RedisScripts.LOAD, ScriptOutputType.MULTI, keys(id), ttlMillis()));
+        return loaded(id, call("load", () -> eval(RedisScripts.LOAD, ScriptOutputType.MULTI, keys(id), ttlMillis())));
+    }
+
+    @Override
+    public Optional<Session> load(String sessionId, int lastN) {
+        String id = SessionIds.requireValid(sessionId);
+        String count = Integer.toString(SessionTails.requireLastN(lastN));
+        return loaded(id, call("load",
+                () -> eval(RedisScripts.LOAD_TAIL, ScriptOutputType.MULTI, keys(id), ttlMillis(), count)));
+    }
+
+    /** Counts a load and decodes the reply of either load script; an empty reply means no session. */
+    private Optional<Session> loaded(String id, List<Object> reply) {
         counter.recordLoad(!reply.isEmpty());
         if (reply.isEmpty()) {
             return Optional.empty();

@@ -13,6 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -79,6 +82,7 @@ class RedisSessionStoreTest extends SessionStoreContract {
 
         List<ChatMessage> parsed = newStore().load(id).orElseThrow().messages();
         assertThat(writer.load(id).orElseThrow().messages()).isEqualTo(parsed);
+        assertThat(writer.load(id, 1).orElseThrow().messages()).isEqualTo(parsed.subList(1, 2));
         assertThat(parsed.get(0).metadata().get("long")).isEqualTo(5); // what JSON gives back
         assertThat(parsed.get(1)).isEqualTo(plain);
     }
@@ -118,13 +122,46 @@ class RedisSessionStoreTest extends SessionStoreContract {
     }
 
     @Test
-    void theScriptIsReloadedAfterRedisForgetsIt() {
+    void theScriptsAreReloadedAfterRedisForgetsThem() {
         SessionStore store = newStore();
         String id = newId();
         store.append(id, message("a"));
+        assertThat(store.load(id, 1)).isPresent();
         redis.command("SCRIPT", "FLUSH");
         assertThat(store.append(id, message("b"))).isEqualTo(2);
         assertThat(store.load(id)).isPresent();
+        redis.command("SCRIPT", "FLUSH");
+        assertThat(contents(store.load(id, 1).orElseThrow())).containsExactly("b");
+    }
+
+    @Test
+    void aTailLoadTransfersOnlyTheTail() {
+        SessionStore store = newStore(b -> b.historyLimit(10_000));
+        String id = newId();
+        String filler = "x".repeat(1_000);
+        for (int batch = 0; batch < 4; batch++) {
+            store.append(id, IntStream.range(0, 500).mapToObj(i -> message(filler)).toList());
+        }
+        store.load(id, 10); // loads the script, so neither measurement includes SCRIPT LOAD
+
+        long tailBytes = bytesSentBy(() -> assertThat(store.load(id, 10).orElseThrow().messages()).hasSize(10));
+        long wholeBytes = bytesSentBy(() -> assertThat(store.load(id).orElseThrow().messages()).hasSize(2_000));
+        assertThat(wholeBytes).as("whole load of 2,000 x 1 kB").isGreaterThan(2_000_000);
+        assertThat(tailBytes).as("tail load of 10 x 1 kB, plus one INFO reply").isLessThan(50_000);
+    }
+
+    /** What Redis sent to all its clients while {@code action} ran, by its own count. */
+    private long bytesSentBy(Runnable action) {
+        long before = totalNetOutputBytes();
+        action.run();
+        return totalNetOutputBytes() - before;
+    }
+
+    private long totalNetOutputBytes() {
+        Matcher matcher = Pattern.compile("total_net_output_bytes:(\\d+)")
+                .matcher(redis.command("INFO", "stats").toString());
+        assertThat(matcher.find()).as("INFO stats reports total_net_output_bytes").isTrue();
+        return Long.parseLong(matcher.group(1));
     }
 
     @Test
