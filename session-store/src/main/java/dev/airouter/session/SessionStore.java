@@ -45,7 +45,8 @@ public interface SessionStore extends AutoCloseable {
      * Loads a session with only its newest {@code lastN} messages, oldest first, and renews its TTL
      * exactly as {@link #load(String)} does. For callers that pass on a bounded window of a history
      * that may be far longer (up to a {@code historyLimit} of 100,000): a store reads only the tail,
-     * so the call stays within the command timeout however long the history has grown.
+     * so the call's cost follows {@code lastN}, not the length of the history, and a long history
+     * does not push it past the command timeout.
      *
      * <p>The session's id and timestamps are the stored ones; it holds all its messages when it has
      * no more than {@code lastN}, and none when {@code lastN} is 0, which still tells whether the

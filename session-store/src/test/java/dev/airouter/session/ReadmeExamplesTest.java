@@ -2,13 +2,23 @@ package dev.airouter.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The README's example, compiled and run (against memory, so it needs no Redis). */
+/** The README's example, compiled and run (against memory, so it needs no Redis), and its facts. */
 class ReadmeExamplesTest {
+
+    @Test
+    void readmesQuoteTheSessionIdRuleAsTheCodeWritesIt() throws IOException {
+        for (Path readme : List.of(Path.of("README.md"), Path.of("..", "README.md"))) {
+            assertThat(Files.readString(readme)).as(readme.toString()).contains("`" + SessionIds.RULE + "`");
+        }
+    }
 
     @Test
     void readmeExample() {
@@ -20,7 +30,7 @@ class ReadmeExamplesTest {
                 .build();
         try (SessionStore store = SessionStores.open(config)) {   // Redis if reachable, else memory
             String sessionId = SessionIds.random();
-            List<ChatMessage> history = store.load(sessionId).map(Session::messages).orElse(List.of());
+            List<ChatMessage> history = store.load(sessionId, 500).map(Session::messages).orElse(List.of()); // newest 500
             ChatMessage question = ChatMessage.user("What is 2 + 2?");
             ChatMessage answer = ChatMessage.assistant("4").withMetadata(Map.of("agent", "math", "confidence", 0.97));
             int historyLength = store.append(sessionId, question, answer); // atomic, idempotent by message id
