@@ -17,6 +17,7 @@ public final class SessionIds {
      * quotes this instead of restating it, so its message cannot drift from the check.
      */
     public static final String RULE = "1-" + MAX_LENGTH + " characters of [A-Za-z0-9_-]";
+
     private static final int PREVIEW_LENGTH = 40;
 
     private SessionIds() {}
