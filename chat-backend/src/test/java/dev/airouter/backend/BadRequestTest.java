@@ -1,13 +1,16 @@
 package dev.airouter.backend;
 
+import static dev.airouter.backend.TestJson.json;
+import static dev.airouter.backend.TestJson.toJson;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.airouter.testing.HttpConnection;
 import dev.airouter.testing.NoLeftoverProcesses;
-import java.io.InputStream;
+import dev.airouter.testing.RawHttp;
 import java.io.OutputStream;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
@@ -19,12 +22,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NoLeftoverProcesses.class)
 class BadRequestTest {
     private static ChatBackend backend;
-    private static Http http;
+    private static RawHttp http;
 
     @BeforeAll
     static void start() throws InterruptedException {
         backend = TestBackends.memory().build().start();
-        http = new Http(backend.url());
+        http = RawHttp.to(backend.url());
     }
 
     @AfterAll
@@ -34,10 +37,10 @@ class BadRequestTest {
         }
     }
 
-    private static JsonNode expectError(Http.Response response, int status, String error) {
+    private static JsonNode expectError(RawHttp.Response response, int status, String error) {
         assertThat(response.status()).as(response.text()).isEqualTo(status);
         assertThat(response.header("Content-Type")).startsWith("application/json");
-        JsonNode body = response.json();
+        JsonNode body = json(response);
         assertThat(body.path("success").asBoolean(true)).isFalse();
         assertThat(body.path("error").asText()).isEqualTo(error);
         assertThat(body.path("details").asText()).isNotBlank();
@@ -71,9 +74,9 @@ class BadRequestTest {
         expectError(http.postJson("/api/chat", "{\"message\": \" \\t\\n\\u00a0\\u3000\"}"), 400, "message is empty");
         expectError(http.postJson("/api/chat", "{\"message\": \"\\ud800 lone\"}"), 400, "message is not valid Unicode");
         String tooLong = "😀".repeat(8001); // 8,001 code points, 16,002 UTF-16 units
-        JsonNode body = expectError(http.postJson("/api/chat", Map.of("message", tooLong)), 400, "message too long");
+        JsonNode body = expectError(http.postJson("/api/chat", toJson(Map.of("message", tooLong))), 400, "message too long");
         assertThat(body.path("details").asText()).contains("8001").contains("8000");
-        assertThat(http.postJson("/api/chat", Map.of("message", "😀".repeat(8000))).status()).isEqualTo(200);
+        assertThat(http.postJson("/api/chat", toJson(Map.of("message", "😀".repeat(8000)))).status()).isEqualTo(200);
     }
 
     @Test
@@ -81,7 +84,7 @@ class BadRequestTest {
         expectError(http.postJson("/api/chat", "{\"message\": \"hi\", \"sessionId\": 7}"), 400, "invalid sessionId");
         expectError(http.postJson("/api/chat", "{\"message\": \"hi\", \"sessionId\": \"a b\"}"), 400, "invalid sessionId");
         expectError(http.postJson("/api/chat", "{\"message\": \"hi\", \"sessionId\": \"\"}"), 400, "invalid sessionId");
-        expectError(http.postJson("/api/chat", Map.of("message", "hi", "sessionId", "x".repeat(129))), 400,
+        expectError(http.postJson("/api/chat", toJson(Map.of("message", "hi", "sessionId", "x".repeat(129)))), 400,
                 "invalid sessionId");
         expectError(http.get("/api/sessions/bad%20id"), 400, "invalid sessionId");
         expectError(http.delete("/api/sessions/bad.id"), 400, "invalid sessionId");
@@ -94,15 +97,15 @@ class BadRequestTest {
     @Test
     void unknownSessionIs404AndUnknownValidIdStartsOne() {
         expectError(http.get("/api/sessions/never-seen-1"), 404, "session not found");
-        Http.Response created = http.postJson("/api/chat", Map.of("message", "hi", "sessionId", "brand-new-1"));
+        RawHttp.Response created = http.postJson("/api/chat", toJson(Map.of("message", "hi", "sessionId", "brand-new-1")));
         assertThat(created.status()).isEqualTo(200);
-        assertThat(created.json().path("sessionId").asText()).isEqualTo("brand-new-1");
+        assertThat(json(created).path("sessionId").asText()).isEqualTo("brand-new-1");
         assertThat(http.get("/api/sessions/brand-new-1").status()).isEqualTo(200);
     }
 
     @Test
     void unknownAgentIsPassedOnAs400() {
-        JsonNode body = expectError(http.postJson("/api/chat", Map.of("message", "hi", "agent", "no-such-agent")),
+        JsonNode body = expectError(http.postJson("/api/chat", toJson(Map.of("message", "hi", "agent", "no-such-agent"))),
                 400, "router rejected the request");
         assertThat(body.path("details").asText()).contains("unknown agent");
     }
@@ -135,13 +138,13 @@ class BadRequestTest {
         expectError(http.get("/"), 404, "not found");
         expectError(http.get("/api/sessions/"), 404, "not found");
         expectError(http.get("/api/sessions/a/b"), 404, "not found");
-        Http.Response wrong = http.get("/api/chat");
+        RawHttp.Response wrong = http.get("/api/chat");
         expectError(wrong, 405, "method not allowed");
         assertThat(wrong.header("Allow")).contains("POST");
-        Http.Response put = http.send("PUT", "/api/sessions/abc", Map.of(), new byte[0]);
+        RawHttp.Response put = http.send("PUT", "/api/sessions/abc", Map.of(), new byte[0]);
         expectError(put, 405, "method not allowed");
         assertThat(put.header("Allow")).contains("GET").contains("DELETE");
-        Http.Response post = http.postJson("/health", "{}");
+        RawHttp.Response post = http.postJson("/health", "{}");
         expectError(post, 405, "method not allowed");
         assertThat(post.header("Allow")).contains("GET");
     }
@@ -156,14 +159,12 @@ class BadRequestTest {
 
     @Test
     void declaredLengthOverTheLimitIs413BeforeAnyBodyIsSent() throws Exception {
-        try (Socket socket = new Socket(backend.url().getHost(), backend.port())) {
-            socket.setSoTimeout(5000);
-            OutputStream out = socket.getOutputStream();
+        try (HttpConnection connection = RawHttp.keepAlive(backend.url(), Duration.ofSeconds(5))) {
+            OutputStream out = connection.output();
             out.write(("POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Expect: 100-continue\r\nContent-Length: 10000000000\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             out.flush();
-            InputStream in = socket.getInputStream();
-            Http.Response response = Http.read(in);
+            RawHttp.Response response = connection.readResponse();
             expectError(response, 413, "request body too large");
             assertThat(response.header("Connection")).isEqualToIgnoringCase("close");
         }
@@ -171,14 +172,13 @@ class BadRequestTest {
 
     @Test
     void chunkedBodyOverTheLimitIs413() throws Exception {
-        try (Socket socket = new Socket(backend.url().getHost(), backend.port())) {
-            socket.setSoTimeout(5000);
-            OutputStream out = socket.getOutputStream();
+        try (HttpConnection connection = RawHttp.keepAlive(backend.url(), Duration.ofSeconds(5))) {
+            OutputStream out = connection.output();
             out.write(("POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                     + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
             byte[] chunk = new byte[64 * 1024];
             Arrays.fill(chunk, (byte) 'a');
-            Http.Response response = null;
+            RawHttp.Response response = null;
             for (int i = 0; i < 40 && response == null; i++) { // up to 2.5 MiB, stop once answered
                 try {
                     out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
@@ -188,12 +188,12 @@ class BadRequestTest {
                 } catch (java.io.IOException e) {
                     break; // the server answered and closed; read the answer below
                 }
-                if (socket.getInputStream().available() > 0) {
-                    response = Http.read(socket.getInputStream());
+                if (connection.available() > 0) {
+                    response = connection.readResponse();
                 }
             }
             if (response == null) {
-                response = Http.read(socket.getInputStream());
+                response = connection.readResponse();
             }
             expectError(response, 413, "request body too large");
         }

@@ -1,9 +1,12 @@
 package dev.airouter.backend;
 
+import static dev.airouter.backend.TestJson.json;
+import static dev.airouter.backend.TestJson.toJson;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airouter.testing.NoLeftoverProcesses;
+import dev.airouter.testing.RawHttp;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,12 +17,12 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(NoLeftoverProcesses.class)
 class ChatApiTest {
     private static ChatBackend backend;
-    private static Http http;
+    private static RawHttp http;
 
     @BeforeAll
     static void start() throws InterruptedException {
         backend = TestBackends.memory().build().start();
-        http = new Http(backend.url());
+        http = RawHttp.to(backend.url());
     }
 
     @AfterAll
@@ -31,18 +34,19 @@ class ChatApiTest {
 
     @Test
     void secondMessageRecallsTheFirst() {
-        Http.Response first = http.postJson("/api/chat", Map.of("message", "Hello"));
+        RawHttp.Response first = http.postJson("/api/chat", toJson(Map.of("message", "Hello")));
         assertThat(first.status()).as(first.text()).isEqualTo(200);
-        JsonNode one = first.json();
+        JsonNode one = json(first);
         assertThat(one.path("success").asBoolean()).isTrue();
         assertThat(one.path("message").asText()).isNotBlank();
         String sessionId = one.path("sessionId").asText();
         assertThat(sessionId).isNotBlank();
         assertThat(one.path("metadata").path("historyLength").asInt()).isZero();
 
-        Http.Response second = http.postJson("/api/chat", Map.of("message", "What did I just say?", "sessionId", sessionId));
+        RawHttp.Response second = http.postJson("/api/chat",
+                toJson(Map.of("message", "What did I just say?", "sessionId", sessionId)));
         assertThat(second.status()).as(second.text()).isEqualTo(200);
-        JsonNode two = second.json();
+        JsonNode two = json(second);
         assertThat(two.path("message").asText()).contains("Hello");
         assertThat(two.path("sessionId").asText()).isEqualTo(sessionId);
         JsonNode metadata = two.path("metadata");
@@ -58,11 +62,11 @@ class ChatApiTest {
     @Test
     void sessionCanBeReadAndDeleted() {
         String id = "read-and-delete-1";
-        assertThat(http.postJson("/api/chat", Map.of("message", "Hello there", "sessionId", id)).status()).isEqualTo(200);
+        assertThat(http.postJson("/api/chat", toJson(Map.of("message", "Hello there", "sessionId", id))).status()).isEqualTo(200);
 
-        Http.Response read = http.get("/api/sessions/" + id);
+        RawHttp.Response read = http.get("/api/sessions/" + id);
         assertThat(read.status()).as(read.text()).isEqualTo(200);
-        JsonNode session = read.json();
+        JsonNode session = json(read);
         assertThat(session.path("sessionId").asText()).isEqualTo(id);
         assertThat(session.path("messages")).hasSize(2);
         assertThat(session.path("messages").get(0).path("role").asText()).isEqualTo("user");
@@ -72,7 +76,7 @@ class ChatApiTest {
         assertThat(session.path("createdAt").asText()).endsWith("Z");
         assertThat(session.path("updatedAt").asText()).endsWith("Z");
 
-        Http.Response deleted = http.delete("/api/sessions/" + id);
+        RawHttp.Response deleted = http.delete("/api/sessions/" + id);
         assertThat(deleted.status()).isEqualTo(204);
         assertThat(http.get("/api/sessions/" + id).status()).isEqualTo(404);
         assertThat(http.delete("/api/sessions/" + id).status()).isEqualTo(404);
@@ -81,25 +85,25 @@ class ChatApiTest {
     @Test
     void clearForgetsTheSession() {
         String id = "clear-me-1";
-        assertThat(http.postJson("/api/chat", Map.of("message", "Hi", "sessionId", id)).status()).isEqualTo(200);
-        Http.Response cleared = http.postJson("/api/chat/clear", Map.of("sessionId", id));
+        assertThat(http.postJson("/api/chat", toJson(Map.of("message", "Hi", "sessionId", id))).status()).isEqualTo(200);
+        RawHttp.Response cleared = http.postJson("/api/chat/clear", toJson(Map.of("sessionId", id)));
         assertThat(cleared.status()).isEqualTo(200);
-        assertThat(cleared.json().path("success").asBoolean()).isTrue();
+        assertThat(json(cleared).path("success").asBoolean()).isTrue();
         assertThat(http.get("/api/sessions/" + id).status()).isEqualTo(404);
-        Http.Response again = http.postJson("/api/chat/clear", Map.of("sessionId", id));
+        RawHttp.Response again = http.postJson("/api/chat/clear", toJson(Map.of("sessionId", id)));
         assertThat(again.status()).isEqualTo(404);
-        assertThat(again.json().path("error").asText()).isEqualTo("session not found");
+        assertThat(json(again).path("error").asText()).isEqualTo("session not found");
     }
 
     @Test
     void useHistoryFalseSendsNoHistory() {
         String id = "no-history-1";
-        http.postJson("/api/chat", Map.of("message", "Hello", "sessionId", id));
-        Http.Response reply = http.postJson("/api/chat", Map.of("message", "What did I just say?", "sessionId", id,
-                "useHistory", false));
+        http.postJson("/api/chat", toJson(Map.of("message", "Hello", "sessionId", id)));
+        RawHttp.Response reply = http.postJson("/api/chat", toJson(Map.of("message", "What did I just say?", "sessionId", id,
+                "useHistory", false)));
         assertThat(reply.status()).isEqualTo(200);
-        assertThat(reply.json().path("metadata").path("historyLength").asInt()).isZero();
-        assertThat(reply.json().path("message").asText()).doesNotContain("Hello");
+        assertThat(json(reply).path("metadata").path("historyLength").asInt()).isZero();
+        assertThat(json(reply).path("message").asText()).doesNotContain("Hello");
     }
 
     @Test
@@ -107,9 +111,9 @@ class ChatApiTest {
         String id = "round-trip-1";
         String[] messages = {"emoji 😀🎉 and 中文 and العربية", "nul \u0000 inside", "tab\tand\nnewline", "\"quotes\" \\ backslash"};
         for (String message : messages) {
-            assertThat(http.postJson("/api/chat", Map.of("message", message, "sessionId", id)).status()).isEqualTo(200);
+            assertThat(http.postJson("/api/chat", toJson(Map.of("message", message, "sessionId", id))).status()).isEqualTo(200);
         }
-        JsonNode stored = http.get("/api/sessions/" + id).json().path("messages");
+        JsonNode stored = json(http.get("/api/sessions/" + id)).path("messages");
         for (int i = 0; i < messages.length; i++) {
             assertThat(stored.get(2 * i).path("content").asText()).isEqualTo(messages[i]);
         }
@@ -117,24 +121,24 @@ class ChatApiTest {
 
     @Test
     void agentCanBeForced() {
-        Http.Response reply = http.postJson("/api/chat", Map.of("message", "hello", "agent", "calculator"));
+        RawHttp.Response reply = http.postJson("/api/chat", toJson(Map.of("message", "hello", "agent", "calculator")));
         assertThat(reply.status()).as(reply.text()).isEqualTo(200);
-        assertThat(reply.json().path("metadata").path("agent").asText()).isEqualTo("calculator");
-        Http.Response auto = http.postJson("/api/chat", Map.of("message", "hello", "agent", "auto"));
+        assertThat(json(reply).path("metadata").path("agent").asText()).isEqualTo("calculator");
+        RawHttp.Response auto = http.postJson("/api/chat", toJson(Map.of("message", "hello", "agent", "auto")));
         assertThat(auto.status()).isEqualTo(200);
-        assertThat(auto.json().path("metadata").path("agent").asText()).isNotEqualTo("calculator");
+        assertThat(json(auto).path("metadata").path("agent").asText()).isNotEqualTo("calculator");
     }
 
     @Test
     void statsHealthAndStatusDescribeTheBackend() {
-        Http.Response stats = http.get("/api/chat/stats");
+        RawHttp.Response stats = http.get("/api/chat/stats");
         assertThat(stats.status()).isEqualTo(200);
-        assertThat(stats.json().path("backend").asText()).isEqualTo("memory");
-        assertThat(stats.json().has("sessions")).isTrue();
+        assertThat(json(stats).path("backend").asText()).isEqualTo("memory");
+        assertThat(json(stats).has("sessions")).isTrue();
 
-        Http.Response health = http.get("/health");
+        RawHttp.Response health = http.get("/health");
         assertThat(health.status()).isEqualTo(200);
-        JsonNode h = health.json();
+        JsonNode h = json(health);
         assertThat(h.path("status").asText()).isEqualTo("ok");
         assertThat(h.path("router").path("state").asText()).isEqualTo("RUNNING");
         assertThat(h.path("router").path("healthy").asBoolean()).isTrue();
@@ -145,30 +149,30 @@ class ChatApiTest {
         assertThat(h.has("uptimeS")).isTrue();
 
         System.gc(); // the backend runs in this JVM: after a collection the live heap is reported
-        Http.Response status = http.get("/api/status");
+        RawHttp.Response status = http.get("/api/status");
         assertThat(status.status()).isEqualTo(200);
-        JsonNode jvm = status.json().path("backend").path("jvm");
+        JsonNode jvm = json(status).path("backend").path("jvm");
         assertThat(jvm.path("heapUsedBytes").asLong()).isPositive();
         assertThat(jvm.path("heapAfterLastGcBytes").asLong()).isPositive().isLessThanOrEqualTo(jvm.path("heapMaxBytes").asLong());
         assertThat(jvm.path("openFileDescriptors").asLong()).isPositive();
         assertThat(jvm.path("liveThreads").asInt()).isPositive();
-        assertThat(status.json().path("router").path("logFile").asText()).endsWith("ai-router.log");
+        assertThat(json(status).path("router").path("logFile").asText()).endsWith("ai-router.log");
     }
 
     @Test
     void requestIdIsReturnedAndGeneratedWhenMissing() {
-        Http.Response given = http.send("GET", "/health", Map.of("X-Request-Id", "abc-123"), null);
+        RawHttp.Response given = http.send("GET", "/health", Map.of("X-Request-Id", "abc-123"), null);
         assertThat(given.header("X-Request-Id")).isEqualTo("abc-123");
-        Http.Response generated = http.get("/health");
+        RawHttp.Response generated = http.get("/health");
         assertThat(generated.header("X-Request-Id")).matches("[0-9a-f]{16}");
-        Http.Response unsafe = http.send("GET", "/health", Map.of("X-Request-Id", "bad id with spaces"), null);
+        RawHttp.Response unsafe = http.send("GET", "/health", Map.of("X-Request-Id", "bad id with spaces"), null);
         assertThat(unsafe.header("X-Request-Id")).matches("[0-9a-f]{16}");
     }
 
     @Test
     void requestIdIsForwardedToTheRouterLog() throws Exception {
         java.nio.file.Path log = backend.routerStatus().logFile();
-        Http.Response reply = http.send("POST", "/api/chat", Map.of("Content-Type", "application/json",
+        RawHttp.Response reply = http.send("POST", "/api/chat", Map.of("Content-Type", "application/json",
                 "X-Request-Id", "trace-me-42"), "{\"message\":\"hi\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         assertThat(reply.status()).isEqualTo(200);
         assertThat(reply.header("X-Request-Id")).isEqualTo("trace-me-42");
@@ -200,13 +204,13 @@ class ChatApiTest {
 
     @Test
     void corsHeadersOnlyForAllowedOrigins() {
-        Http.Response allowed = http.send("GET", "/health", Map.of("Origin", "http://localhost:3000"), null);
+        RawHttp.Response allowed = http.send("GET", "/health", Map.of("Origin", "http://localhost:3000"), null);
         assertThat(allowed.header("Access-Control-Allow-Origin")).isEqualTo("http://localhost:3000");
-        Http.Response other = http.send("GET", "/health", Map.of("Origin", "http://evil.example"), null);
+        RawHttp.Response other = http.send("GET", "/health", Map.of("Origin", "http://evil.example"), null);
         assertThat(other.status()).isEqualTo(200);
         assertThat(other.header("Access-Control-Allow-Origin")).isNull();
 
-        Http.Response preflight = http.send("OPTIONS", "/api/chat", Map.of("Origin", "http://127.0.0.1:3000",
+        RawHttp.Response preflight = http.send("OPTIONS", "/api/chat", Map.of("Origin", "http://127.0.0.1:3000",
                 "Access-Control-Request-Method", "POST", "Access-Control-Request-Headers", "content-type"), null);
         assertThat(preflight.status()).isEqualTo(204);
         assertThat(preflight.header("Access-Control-Allow-Origin")).isEqualTo("http://127.0.0.1:3000");

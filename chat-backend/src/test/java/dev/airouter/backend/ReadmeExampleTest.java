@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.airouter.lifecycle.ProcessState;
 import dev.airouter.testing.NoLeftoverProcesses;
+import dev.airouter.testing.RawHttp;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,7 @@ class ReadmeExampleTest {
                     System.err.println("router gave up: " + e.cause());
                 }
             });
-            assertThat(new Http(backend.url()).get("/health").status()).isEqualTo(200);
+            assertThat(RawHttp.to(backend.url()).get("/health").status()).isEqualTo(200);
         }
     }
 }

@@ -1,11 +1,14 @@
 package dev.airouter.backend;
 
+import static dev.airouter.backend.TestJson.json;
+import static dev.airouter.backend.TestJson.toJson;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.airouter.session.SessionStoreConfig;
 import dev.airouter.testing.NoLeftoverProcesses;
+import dev.airouter.testing.RawHttp;
 import dev.airouter.testing.RedisExtension;
 import dev.airouter.testing.RedisServer;
 import java.time.Duration;
@@ -26,14 +29,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith({RedisExtension.class, NoLeftoverProcesses.class})
 class RedisChatTest {
     private static ChatBackend backend;
-    private static Http http;
+    private static RawHttp http;
 
     @BeforeAll
     static void start(RedisServer redis) throws InterruptedException {
         backend = TestBackends.base(0, 0)
                 .storeConfig(SessionStoreConfig.builder().redisUrl(redis.url()).historyLimit(200).build())
                 .build().start();
-        http = new Http(backend.url());
+        http = RawHttp.to(backend.url());
     }
 
     @AfterAll
@@ -46,14 +49,14 @@ class RedisChatTest {
     @Test
     void multiTurnChatRecallsTheEarlierMessage() {
         assertThat(backend.storeBackend()).isEqualTo("redis");
-        Http.Response first = http.postJson("/api/chat", Map.of("message", "Hello"));
+        RawHttp.Response first = http.postJson("/api/chat", toJson(Map.of("message", "Hello")));
         assertThat(first.status()).as(first.text()).isEqualTo(200);
-        String id = first.json().path("sessionId").asText();
-        Http.Response second = http.postJson("/api/chat", Map.of("message", "What did I just say?", "sessionId", id));
+        String id = json(first).path("sessionId").asText();
+        RawHttp.Response second = http.postJson("/api/chat", toJson(Map.of("message", "What did I just say?", "sessionId", id)));
         assertThat(second.status()).as(second.text()).isEqualTo(200);
-        assertThat(second.json().path("message").asText()).contains("Hello");
-        assertThat(http.get("/health").json().path("store").path("backend").asText()).isEqualTo("redis");
-        assertThat(http.get("/api/sessions/" + id).json().path("messages")).hasSize(4);
+        assertThat(json(second).path("message").asText()).contains("Hello");
+        assertThat(json(http.get("/health")).path("store").path("backend").asText()).isEqualTo("redis");
+        assertThat(json(http.get("/api/sessions/" + id)).path("messages")).hasSize(4);
     }
 
     @Test
@@ -69,8 +72,8 @@ class RedisChatTest {
                 results.add(CompletableFuture.supplyAsync(() -> {
                     List<Integer> statuses = new ArrayList<>();
                     for (int m = 0; m < perClient; m++) {
-                        statuses.add(http.postJson("/api/chat", Map.of("message", "client " + client + " message " + m,
-                                "sessionId", id)).status());
+                        statuses.add(http.postJson("/api/chat", toJson(Map.of("message", "client " + client + " message " + m,
+                                "sessionId", id))).status());
                     }
                     return statuses;
                 }, pool));
@@ -79,7 +82,7 @@ class RedisChatTest {
         } finally {
             pool.shutdownNow();
         }
-        JsonNode messages = http.get("/api/sessions/" + id).json().path("messages");
+        JsonNode messages = json(http.get("/api/sessions/" + id)).path("messages");
         assertThat(messages).hasSize(2 * clients * perClient);
         Set<String> sent = new HashSet<>();
         for (int i = 0; i < messages.size(); i += 2) {
@@ -95,24 +98,25 @@ class RedisChatTest {
         try (RedisServer redis = RedisServer.start();
                 ChatBackend own = TestBackends.base(0, 0)
                         .storeConfig(SessionStoreConfig.builder().redisUrl(redis.url()).build()).build().start()) {
-            Http client = new Http(own.url());
-            assertThat(client.postJson("/api/chat", Map.of("message", "Hello")).status()).isEqualTo(200);
+            RawHttp client = RawHttp.to(own.url());
+            assertThat(client.postJson("/api/chat", toJson(Map.of("message", "Hello"))).status()).isEqualTo(200);
 
             redis.kill();
             long begin = System.nanoTime();
-            Http.Response down = client.postJson("/api/chat", Map.of("message", "Hello again", "sessionId", "outage-1"));
+            RawHttp.Response down = client.postJson("/api/chat",
+                    toJson(Map.of("message", "Hello again", "sessionId", "outage-1")));
             assertThat((System.nanoTime() - begin) / 1_000_000).isLessThan(3000);
             assertThat(down.status()).as(down.text()).isEqualTo(503);
             assertThat(down.header("Retry-After")).isEqualTo("1");
-            assertThat(down.json().path("error").asText()).isEqualTo("session store unavailable");
-            assertThat(down.json().path("details").asText()).contains("redis://127.0.0.1:" + redis.port());
-            Http.Response health = client.get("/health");
+            assertThat(json(down).path("error").asText()).isEqualTo("session store unavailable");
+            assertThat(json(down).path("details").asText()).contains("redis://127.0.0.1:" + redis.port());
+            RawHttp.Response health = client.get("/health");
             assertThat(health.status()).isEqualTo(503);
-            assertThat(health.json().path("store").path("reachable").asBoolean(true)).isFalse();
+            assertThat(json(health).path("store").path("reachable").asBoolean(true)).isFalse();
 
             redis.restart();
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100)).until(() ->
-                    client.postJson("/api/chat", Map.of("message", "Back?", "sessionId", "outage-1")).status() == 200);
+                    client.postJson("/api/chat", toJson(Map.of("message", "Back?", "sessionId", "outage-1"))).status() == 200);
             assertThat(client.get("/health").status()).isEqualTo(200);
         }
     }

@@ -1,5 +1,7 @@
 package dev.airouter.backend;
 
+import static dev.airouter.backend.TestJson.json;
+import static dev.airouter.backend.TestJson.toJson;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -12,6 +14,7 @@ import dev.airouter.testing.Fixtures;
 import dev.airouter.testing.FreePorts;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.Processes;
+import dev.airouter.testing.RawHttp;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Socket;
@@ -32,18 +35,18 @@ class RouterSupervisionTest {
         try (ChatBackend backend = TestBackends.memory().build()) {
             backend.addRouterListener(events::add);
             backend.start();
-            Http http = new Http(backend.url());
+            RawHttp http = RawHttp.to(backend.url());
             String id = "survives-crash-1";
-            assertThat(http.postJson("/api/chat", Map.of("message", "Hello", "sessionId", id)).status()).isEqualTo(200);
+            assertThat(http.postJson("/api/chat", toJson(Map.of("message", "Hello", "sessionId", id))).status()).isEqualTo(200);
 
             long pid = backend.routerStatus().pid().orElseThrow();
             long killedAt = System.nanoTime();
             ProcessHandle.of(pid).orElseThrow().destroyForcibly();
             await().atMost(Duration.ofSeconds(1)).pollInterval(Duration.ofMillis(20)).until(() -> {
-                Http.Response r = http.postJson("/api/chat", Map.of("message", "Are you there?", "sessionId", id));
+                RawHttp.Response r = http.postJson("/api/chat", toJson(Map.of("message", "Are you there?", "sessionId", id)));
                 if (r.status() == 503) {
                     assertThat(r.header("Retry-After")).isEqualTo("1");
-                    assertThat(r.json().path("error").asText()).startsWith("router");
+                    assertThat(json(r).path("error").asText()).startsWith("router");
                 }
                 return r.status() == 503;
             });
@@ -51,9 +54,10 @@ class RouterSupervisionTest {
 
             await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(50)).until(() ->
                     http.get("/health").status() == 200);
-            Http.Response recalled = http.postJson("/api/chat", Map.of("message", "What did I just say?", "sessionId", id));
+            RawHttp.Response recalled = http.postJson("/api/chat",
+                    toJson(Map.of("message", "What did I just say?", "sessionId", id)));
             assertThat(recalled.status()).as(recalled.text()).isEqualTo(200);
-            assertThat(recalled.json().path("message").asText()).contains("Hello");
+            assertThat(json(recalled).path("message").asText()).contains("Hello");
             assertThat(backend.routerStatus().restarts()).isEqualTo(1);
             assertThat(backend.routerStatus().pid().orElseThrow()).isNotEqualTo(pid);
         }
@@ -104,9 +108,9 @@ class RouterSupervisionTest {
             try (ChatBackend backend = TestBackends.memory(0, routerPort).build().start()) {
                 assertThat(backend.routerStatus().state()).isEqualTo(ProcessState.ADOPTED);
                 assertThat(backend.routerStatus().owned()).isFalse();
-                Http http = new Http(backend.url());
-                assertThat(http.postJson("/api/chat", Map.of("message", "Hello")).status()).isEqualTo(200);
-                assertThat(http.get("/health").json().path("router").path("owned").asBoolean(true)).isFalse();
+                RawHttp http = RawHttp.to(backend.url());
+                assertThat(http.postJson("/api/chat", toJson(Map.of("message", "Hello"))).status()).isEqualTo(200);
+                assertThat(json(http.get("/health")).path("router").path("owned").asBoolean(true)).isFalse();
             }
             assertThat(Processes.isAlive(router.pid())).isTrue();
             assertThat(accepts(routerPort)).isTrue();
@@ -127,11 +131,11 @@ class RouterSupervisionTest {
                     .routerUrl("http://127.0.0.1:" + routerPort).build().start()) {
                 assertThat(backend.routerUrl().toString()).isEqualTo("http://127.0.0.1:" + routerPort + "/");
                 assertThat(backend.routerStatus().owned()).isFalse();
-                Http http = new Http(backend.url());
-                assertThat(http.postJson("/api/chat", Map.of("message", "Hello")).status()).isEqualTo(200);
+                RawHttp http = RawHttp.to(backend.url());
+                assertThat(http.postJson("/api/chat", toJson(Map.of("message", "Hello"))).status()).isEqualTo(200);
 
                 router.destroyForcibly().waitFor();
-                Http.Response down = http.postJson("/api/chat", Map.of("message", "Hello"));
+                RawHttp.Response down = http.postJson("/api/chat", toJson(Map.of("message", "Hello")));
                 assertThat(down.status()).isEqualTo(503);
                 assertThat(down.header("Retry-After")).isEqualTo("1");
                 assertThat(http.get("/health").status()).isEqualTo(503);

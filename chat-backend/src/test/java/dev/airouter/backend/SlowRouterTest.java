@@ -1,9 +1,12 @@
 package dev.airouter.backend;
 
+import static dev.airouter.backend.TestJson.json;
+import static dev.airouter.backend.TestJson.toJson;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.airouter.testing.NoLeftoverProcesses;
+import dev.airouter.testing.RawHttp;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
@@ -33,20 +36,20 @@ class SlowRouterTest {
         clients.shutdownNow();
     }
 
-    private CompletableFuture<Http.Response> chatAsync(Http http, String message) {
-        return CompletableFuture.supplyAsync(() -> http.postJson("/api/chat", Map.of("message", message)), clients);
+    private CompletableFuture<RawHttp.Response> chatAsync(RawHttp http, String message) {
+        return CompletableFuture.supplyAsync(() -> http.postJson("/api/chat", toJson(Map.of("message", message))), clients);
     }
 
     @Test
     void routerSlowerThanTheTimeoutIs504() throws InterruptedException {
         try (ChatBackend backend = TestBackends.memory().routerCommand(TestBackends.slowRouter(3000))
                 .routerTimeout(Duration.ofMillis(300)).build().start()) {
-            Http http = new Http(backend.url());
+            RawHttp http = RawHttp.to(backend.url());
             long begin = System.nanoTime();
-            Http.Response response = http.postJson("/api/chat", Map.of("message", "hello"));
+            RawHttp.Response response = http.postJson("/api/chat", toJson(Map.of("message", "hello")));
             assertThat(response.status()).as(response.text()).isEqualTo(504);
-            assertThat(response.json().path("error").asText()).isEqualTo("router timeout");
-            assertThat(response.json().path("details").asText()).contains("300 ms");
+            assertThat(json(response).path("error").asText()).isEqualTo("router timeout");
+            assertThat(json(response).path("details").asText()).contains("300 ms");
             assertThat((System.nanoTime() - begin) / 1_000_000).isBetween(250L, 2500L);
         }
     }
@@ -55,36 +58,36 @@ class SlowRouterTest {
     void requestsBeyondMaxInFlightAre503AtOnce() throws InterruptedException {
         try (ChatBackend backend = TestBackends.memory().routerCommand(TestBackends.slowRouter(1500))
                 .maxInFlight(2).build().start()) {
-            Http http = new Http(backend.url());
-            List<CompletableFuture<Http.Response>> slow = List.of(chatAsync(http, "one"), chatAsync(http, "two"));
+            RawHttp http = RawHttp.to(backend.url());
+            List<CompletableFuture<RawHttp.Response>> slow = List.of(chatAsync(http, "one"), chatAsync(http, "two"));
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() ->
-                    http.get("/api/status").json().path("backend").path("inFlight").asInt() >= 2);
-            Http.Response busy = http.postJson("/api/chat", Map.of("message", "three"));
+                    json(http.get("/api/status")).path("backend").path("inFlight").asInt() >= 2);
+            RawHttp.Response busy = http.postJson("/api/chat", toJson(Map.of("message", "three")));
             assertThat(busy.status()).as(busy.text()).isEqualTo(503);
-            assertThat(busy.json().path("error").asText()).isEqualTo("server busy");
+            assertThat(json(busy).path("error").asText()).isEqualTo("server busy");
             assertThat(busy.header("Retry-After")).isEqualTo("1");
             slow.forEach(f -> assertThat(f.join().status()).isEqualTo(200));
-            assertThat(http.postJson("/api/chat", Map.of("message", "four")).status()).isEqualTo(200);
+            assertThat(http.postJson("/api/chat", toJson(Map.of("message", "four"))).status()).isEqualTo(200);
         }
     }
 
     @Test
     void stopLetsInFlightRequestsFinishThenRefusesConnections() throws InterruptedException {
         ChatBackend backend = TestBackends.memory().routerCommand(TestBackends.slowRouter(800)).build().start();
-        Http http = new Http(backend.url());
-        List<CompletableFuture<Http.Response>> inFlight = new ArrayList<>();
+        RawHttp http = RawHttp.to(backend.url());
+        List<CompletableFuture<RawHttp.Response>> inFlight = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             inFlight.add(chatAsync(http, "in flight " + i));
         }
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() ->
-                http.get("/api/status").json().path("backend").path("inFlight").asInt() >= 4);
+                json(http.get("/api/status")).path("backend").path("inFlight").asInt() >= 4);
         long begin = System.nanoTime();
         backend.stop();
         long stopMillis = (System.nanoTime() - begin) / 1_000_000;
         inFlight.forEach(f -> {
-            Http.Response r = f.join();
+            RawHttp.Response r = f.join();
             assertThat(r.status()).as(r.text()).isEqualTo(200);
-            assertThat(r.json().path("message").asText()).startsWith("slow reply to in flight");
+            assertThat(json(r).path("message").asText()).startsWith("slow reply to in flight");
         });
         assertThat(stopMillis).isLessThan(5000);
         assertThat(accepts(backend.port())).isFalse();
@@ -95,10 +98,10 @@ class SlowRouterTest {
     void drainIsBoundedWhenRequestsTakeTooLong() throws InterruptedException {
         ChatBackend backend = TestBackends.memory().routerCommand(TestBackends.slowRouter(10_000))
                 .drainTimeout(Duration.ofMillis(300)).build().start();
-        Http http = new Http(backend.url());
-        CompletableFuture<Http.Response> stuck = chatAsync(http, "stuck");
+        RawHttp http = RawHttp.to(backend.url());
+        CompletableFuture<RawHttp.Response> stuck = chatAsync(http, "stuck");
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() ->
-                http.get("/api/status").json().path("backend").path("inFlight").asInt() >= 1);
+                json(http.get("/api/status")).path("backend").path("inFlight").asInt() >= 1);
         long begin = System.nanoTime();
         backend.stop();
         assertThat((System.nanoTime() - begin) / 1_000_000).isLessThan(4000);
