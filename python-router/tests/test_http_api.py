@@ -15,7 +15,8 @@ class HttpApiTest(unittest.TestCase):
     def test_health_identifies_the_service(self) -> None:
         status, body, response = request(self.conn, "GET", "/health")
         self.assertEqual(200, status)
-        self.assertEqual({"status", "service", "model", "agents", "uptime_s", "version"}, set(body))
+        self.assertEqual({"status", "service", "model", "agents", "uptime_s", "version", "limits", "agent_names"},
+                         set(body))
         self.assertEqual(("ok", "ai-router", 9, __version__), (body["status"], body["service"], body["agents"],
                                                                body["version"]))
         self.assertEqual("naive-bayes-bigram-v1", body["model"])
