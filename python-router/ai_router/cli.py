@@ -2,7 +2,9 @@
 
 Exit codes: 0 clean stop (SIGTERM, SIGINT or a lost lifeline), 1 start-up failure (bad catalogue,
 port in use, bad LLM settings), 2 usage error. Progress goes to stderr as ``[*]`` lines, then one
-``[OK] AI router ready on http://HOST:PORT (N agents, MS ms)`` line; failures as ``[ERROR] …``.
+``[OK] AI router ready on http://HOST:PORT (N agents, MS ms; listening since 2026-12-03T14:26:09.123456Z)``
+line, the timestamp being the wall-clock moment (UTC) the socket started listening; failures as
+``[ERROR] …``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Callable, List, Mapping, NoReturn, Optional
 
@@ -201,8 +204,9 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
     thread.start()
     if args.lifeline != "none":
         log.info("[*] Lifeline: %s", args.lifeline)
-    log.info("[OK] AI router ready on http://%s:%d (%d agents, %.0f ms)", _url_host(args.host), server.port,
-             len(catalogue.agents), (time.perf_counter() - started) * 1000)
+    log.info("[OK] AI router ready on http://%s:%d (%d agents, %.0f ms; listening since %s)", _url_host(args.host),
+             server.port, len(catalogue.agents), (time.perf_counter() - started) * 1000,
+             _iso_utc(server.listening_since))
 
     reason = stop.wait()
     log.info("[*] Stopping: %s", reason)
@@ -214,3 +218,8 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _iso_utc(moment: datetime) -> str:
+    """ISO-8601 UTC with microseconds and a Z, e.g. 2026-12-03T14:26:09.123456Z (``moment`` is UTC)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -15,6 +15,7 @@ import socket
 import socketserver
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -59,11 +60,15 @@ class ServerConfig:
 
 
 class RouterHTTPServer(ThreadingHTTPServer):
-    """One thread per connection (daemon threads); holds the router and the start time."""
+    """One thread per connection (daemon threads); holds the router and the start time.
+
+    ``listening_since`` is the wall-clock moment (UTC) the socket started listening.
+    """
 
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    listening_since: datetime
 
     def __init__(self, address: Tuple[str, int], router: Router, config: ServerConfig = ServerConfig()) -> None:
         self.router = router
@@ -77,6 +82,11 @@ class RouterHTTPServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.server_name = str(host)
         self.server_port = int(port)
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        # Wall clock, not monotonic: other processes compare it with their own clocks (a start-up benchmark).
+        self.listening_since = datetime.now(timezone.utc)
 
     @property
     def port(self) -> int:

@@ -32,7 +32,7 @@ from ai_router.handlers import HANDLERS  # noqa: E402
 from ai_router.router import Router  # noqa: E402
 from tests.heldout import HELD_OUT  # noqa: E402
 
-READY = re.compile(r"\[OK\] AI router ready on http://[^:]+:(\d+) \(\d+ agents, (\d+) ms\)")
+READY = re.compile(r"\[OK\] AI router ready on http://[^:]+:(\d+) \(\d+ agents, (\d+) ms[;)]")
 HISTORY = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hello! How can I help?"}]
 
 

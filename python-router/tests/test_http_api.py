@@ -1,7 +1,10 @@
+import socket
 import unittest
+from datetime import datetime, timezone
 
 from ai_router import __version__
-from tests.support import connect, request, route, start_server
+from ai_router.server import create_server
+from tests.support import connect, request, route, shared_router, start_server
 
 RESPONSE_FIELDS = {"success", "agent", "confidence", "content", "reasoning", "classification_latency_ms",
                    "latency_ms", "fallback_triggered"}
@@ -118,6 +121,17 @@ class HttpApiTest(unittest.TestCase):
         for i in range(20):
             self.assertEqual(f"{i} + 1 = {i + 1}", route(self.conn, f"{i}+1")["content"])
         self.assertIs(sock, self.conn.sock)
+
+
+class ListeningSinceTest(unittest.TestCase):
+    def test_server_records_the_wall_clock_moment_it_started_listening(self) -> None:
+        before = datetime.now(timezone.utc)
+        server = create_server(shared_router(), "127.0.0.1", 0)
+        after = datetime.now(timezone.utc)
+        self.addCleanup(server.server_close)
+        self.assertTrue(before <= server.listening_since <= after, (before, server.listening_since, after))
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5):
+            pass  # listening already: the backlog takes the connection before serve_forever runs
 
 
 if __name__ == "__main__":
