@@ -1,8 +1,10 @@
-"""Command line: ``python3 -m ai_router [--host H] [--port P] [--agents FILE] [--lifeline KIND]``.
+"""Command line: ``python3 -m ai_router [--host H] [--port P] [--agents FILE] [--lifeline KIND] [--max-… N]``.
 
 Exit codes: 0 clean stop (SIGTERM, SIGINT or a lost lifeline), 1 start-up failure (bad catalogue,
 port in use, bad LLM settings), 2 usage error. Progress goes to stderr as ``[*]`` lines, then one
-``[OK] AI router ready on http://HOST:PORT (N agents, MS ms)`` line; failures as ``[ERROR] …``.
+``[OK] AI router ready on http://HOST:PORT (N agents, MS ms; listening since 2026-12-03T14:26:09.123456Z)``
+line, the timestamp being the wall-clock moment (UTC) the socket started listening; failures as
+``[ERROR] …``.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ import signal
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
-from typing import List, Mapping, NoReturn, Optional
+from typing import Callable, List, Mapping, NoReturn, Optional
 
 from ai_router import __version__
 from ai_router.catalogue import DEFAULT_CATALOGUE_PATH, CatalogueError, load_catalogue
 from ai_router.handlers import HANDLERS
 from ai_router.lifeline import LIFELINES, start_lifeline
+from ai_router.limits import LIMITS, Limit
 from ai_router.llm import LlmClient, LlmConfig
 from ai_router.router import Router
 from ai_router.server import ServerConfig, create_server
@@ -94,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
                              "default none")
     parser.add_argument("--request-timeout", type=float, default=15.0, metavar="SECONDS",
                         help="socket read timeout per connection, idle or mid-request (default 15)")
+    for limit in LIMITS:  # also advertised in GET /health under "limits"
+        parser.add_argument(limit.flag, type=_limit_value(limit), default=limit.default, metavar="N",
+                            help=f"{limit.meaning} (default {limit.default}, 1 to {limit.maximum})")
     parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING"), default="INFO",
                         help="WARNING hides the per-request [http] lines; start-up lines always show")
     parser.add_argument("--version", action="version", version=f"ai-router {__version__}")
@@ -108,6 +115,20 @@ def _port(text: str) -> int:
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"port must be an integer from 0 to 65535, got {value}")
     return value
+
+
+def _limit_value(limit: Limit) -> Callable[[str], int]:
+    """An argparse type for ``limit``: its problem becomes the usage error, which argparse prefixes with the flag."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(limit.problem(text) or "") from None
+        problem = limit.problem(value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
+    return parse
 
 
 def _configure_logging(level: str) -> None:
@@ -167,7 +188,9 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
              router.model, examples, len(catalogue.agents), router.classifier.vocabulary_size,
              router.classifier.temperature, (time.perf_counter() - trained) * 1000)
     try:
-        server = create_server(router, args.host, port, ServerConfig(request_timeout_s=args.request_timeout))
+        config = ServerConfig(request_timeout_s=args.request_timeout,
+                              **{limit.name: getattr(args, limit.name) for limit in LIMITS})
+        server = create_server(router, args.host, port, config)
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             log.error("port %d on %s is already in use — is another router running? "
@@ -181,8 +204,9 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
     thread.start()
     if args.lifeline != "none":
         log.info("[*] Lifeline: %s", args.lifeline)
-    log.info("[OK] AI router ready on http://%s:%d (%d agents, %.0f ms)", _url_host(args.host), server.port,
-             len(catalogue.agents), (time.perf_counter() - started) * 1000)
+    log.info("[OK] AI router ready on http://%s:%d (%d agents, %.0f ms; listening since %s)", _url_host(args.host),
+             server.port, len(catalogue.agents), (time.perf_counter() - started) * 1000,
+             _iso_utc(server.listening_since))
 
     reason = stop.wait()
     log.info("[*] Stopping: %s", reason)
@@ -194,3 +218,8 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
 
 def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
+
+
+def _iso_utc(moment: datetime) -> str:
+    """ISO-8601 UTC with microseconds and a Z, e.g. 2026-12-03T14:26:09.123456Z (``moment`` is UTC)."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
+# Defaults; the limits in force are a server's ServerConfig, which passes them to parse_route_request.
 MAX_QUERY_CHARS = 10_000
-MAX_HISTORY_TURNS = 500
+MAX_HISTORY_MESSAGES = 500
 ROLES = ("user", "assistant", "system")
 
 
@@ -63,10 +64,12 @@ class RouteResult:
         }
 
 
-def parse_route_request(body: Any, max_query_chars: int = MAX_QUERY_CHARS) -> RouteRequest:
+def parse_route_request(body: Any, max_query_chars: int = MAX_QUERY_CHARS,
+                        max_history_messages: int = MAX_HISTORY_MESSAGES) -> RouteRequest:
     """Check the decoded JSON body of POST /route. Raises BadRequest naming the field at fault.
 
-    ``agent`` absent, null, "" or "auto" means "let the classifier choose".
+    ``query`` may have up to ``max_query_chars`` code points, ``history`` up to ``max_history_messages``
+    entries. ``agent`` absent, null, "" or "auto" means "let the classifier choose".
     """
     if not isinstance(body, dict):
         raise BadRequest(f"request body must be a JSON object, got {_json_type(body)}")
@@ -86,16 +89,16 @@ def parse_route_request(body: Any, max_query_chars: int = MAX_QUERY_CHARS) -> Ro
         raise BadRequest(f"'agent' must be a string or null, got {_json_type(agent)}")
     if agent is not None and agent.strip() in ("", "auto"):
         agent = None
-    return RouteRequest(query, session_id, _parse_history(body.get("history")), agent)
+    return RouteRequest(query, session_id, _parse_history(body.get("history"), max_history_messages), agent)
 
 
-def _parse_history(raw: Any) -> Tuple[Turn, ...]:
+def _parse_history(raw: Any, max_messages: int) -> Tuple[Turn, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
         raise BadRequest(f"'history' must be a list of {{role, content}} objects, got {_json_type(raw)}")
-    if len(raw) > MAX_HISTORY_TURNS:
-        raise BadRequest(f"'history' has {len(raw)} messages (limit {MAX_HISTORY_TURNS})")
+    if len(raw) > max_messages:
+        raise BadRequest(f"'history' has {len(raw)} messages (limit {max_messages})")
     turns = []
     for i, item in enumerate(raw):
         if not isinstance(item, dict):

@@ -15,19 +15,20 @@ import socket
 import socketserver
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from email.utils import formatdate
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Optional, Tuple
 
 from ai_router import __version__
-from ai_router.protocol import MAX_QUERY_CHARS, BadRequest, parse_route_request
+from ai_router.limits import LIMITS, MAX_BODY_BYTES
+from ai_router.protocol import MAX_HISTORY_MESSAGES, MAX_QUERY_CHARS, BadRequest, parse_route_request
 from ai_router.router import Router
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("ai_router.access")
 
-MAX_BODY_BYTES = 1024 * 1024
 SERVICE_NAME = "ai-router"
 _REQUEST_ID = re.compile(r"[^A-Za-z0-9._:/+=@-]")
 _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
@@ -35,19 +36,39 @@ _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
 
 @dataclass(frozen=True)
 class ServerConfig:
-    """Limits of the HTTP layer. ``request_timeout_s`` bounds every socket read, idle or mid-request."""
+    """Limits of the HTTP layer. ``request_timeout_s`` bounds every socket read, idle or mid-request.
+
+    The ``max_*`` fields are the request limits of ``ai_router.limits.LIMITS`` (defaults 500 history
+    messages, 10,000 query characters, 1 MiB bodies), enforced per request and advertised in GET
+    /health. Raises ValueError naming the field, the accepted range and the value when one is out of range.
+    """
 
     request_timeout_s: float = 15.0
     max_body_bytes: int = MAX_BODY_BYTES
     max_query_chars: int = MAX_QUERY_CHARS
+    max_history_messages: int = MAX_HISTORY_MESSAGES
+
+    def __post_init__(self) -> None:
+        for limit in LIMITS:
+            problem = limit.problem(getattr(self, limit.name))
+            if problem:
+                raise ValueError(f"{limit.name} {problem}")
+
+    def limits(self) -> Dict[str, int]:
+        """The request limits in force, keyed and ordered as in GET /health."""
+        return {limit.name: getattr(self, limit.name) for limit in LIMITS}
 
 
 class RouterHTTPServer(ThreadingHTTPServer):
-    """One thread per connection (daemon threads); holds the router and the start time."""
+    """One thread per connection (daemon threads); holds the router and the start time.
+
+    ``listening_since`` is the wall-clock moment (UTC) the socket started listening.
+    """
 
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 64
+    listening_since: datetime
 
     def __init__(self, address: Tuple[str, int], router: Router, config: ServerConfig = ServerConfig()) -> None:
         self.router = router
@@ -61,6 +82,11 @@ class RouterHTTPServer(ThreadingHTTPServer):
         host, port = self.server_address[:2]
         self.server_name = str(host)
         self.server_port = int(port)
+
+    def server_activate(self) -> None:
+        super().server_activate()
+        # Wall clock, not monotonic: other processes compare it with their own clocks (a start-up benchmark).
+        self.listening_since = datetime.now(timezone.utc)
 
     @property
     def port(self) -> int:
@@ -172,6 +198,8 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
             "agents": len(router.catalogue.agents),
             "uptime_s": round(time.monotonic() - self.server.started, 3),
             "version": __version__,
+            "limits": self.server.config.limits(),
+            "agent_names": [a.name for a in router.catalogue.agents],
         })
 
     def _agents(self) -> None:
@@ -199,7 +227,8 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
                 raise BadRequest(f"malformed JSON: {e}") from None
             except RecursionError:
                 raise BadRequest("malformed JSON: nested too deeply") from None
-            request = parse_route_request(data, self.server.config.max_query_chars)
+            config = self.server.config
+            request = parse_route_request(data, config.max_query_chars, config.max_history_messages)
             result = self.server.router.route(request)
         except BadRequest as e:
             self._send_json(e.status, {"success": False, "error": str(e), **e.extra})

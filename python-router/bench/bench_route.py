@@ -1,11 +1,17 @@
-"""Benchmark the router: start-up time to ready, /route latency under concurrent keep-alive clients,
-and classification time per query.
+"""Benchmark the router: start-up time to ready, /route latency on one keep-alive connection and under
+concurrent keep-alive clients, and classification time per query.
 
 Usage (from python-router/):
-    python3 bench/bench_route.py [--clients 8] [--requests 500] [--startups 5] [--url http://127.0.0.1:8888]
+    python3 bench/bench_route.py [--sequential 200] [--clients 8] [--requests 500] [--startups 5]
+                                 [--url http://127.0.0.1:8888]
 
 Without --url it starts its own router (``python3 -m ai_router --port 0``) and stops it afterwards.
 Each client thread holds one keep-alive http.client connection. Figures are printed as plain text.
+
+The one-connection part watches for the Nagle + delayed-ACK stall: a server that sends headers and
+body in separate writes makes every keep-alive response wait ~40 ms for the client's delayed ACK. The
+router sends one buffer and sets TCP_NODELAY; the part prints how many responses took >= 40 ms, which
+should be none or a few on a busy machine, and a median far below it.
 """
 
 from __future__ import annotations
@@ -32,8 +38,9 @@ from ai_router.handlers import HANDLERS  # noqa: E402
 from ai_router.router import Router  # noqa: E402
 from tests.heldout import HELD_OUT  # noqa: E402
 
-READY = re.compile(r"\[OK\] AI router ready on http://[^:]+:(\d+) \(\d+ agents, (\d+) ms\)")
+READY = re.compile(r"\[OK\] AI router ready on http://[^:]+:(\d+) \(\d+ agents, (\d+) ms[;)]")
 HISTORY = [{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hello! How can I help?"}]
+STALL_MS = 40.0
 
 
 def start_router() -> Tuple[subprocess.Popen, int, float, int]:
@@ -82,6 +89,19 @@ def client(host: str, port: int, requests: int, offset: int, out: List[float], s
         conn.close()
 
 
+def sequential_test(host: str, port: int, requests: int) -> Dict[str, float]:
+    """One keep-alive connection, one request at a time: latency per /route and the count of stalled ones."""
+    warm: List[float] = []
+    errors: List[str] = []
+    client(host, port, 20, 0, warm, [], errors)
+    latencies: List[float] = []
+    client(host, port, requests, 3, latencies, [], errors)
+    if errors:
+        print(f"errors: {len(errors)}, first: {errors[0]}")
+    return {"requests": len(latencies), "median": statistics.median(latencies), "p90": percentile(latencies, 0.90),
+            "max": max(latencies), "stalled": sum(t >= STALL_MS for t in latencies)}
+
+
 def load_test(host: str, port: int, clients: int, requests: int) -> Dict[str, float]:
     warm: List[float] = []
     client(host, port, 50, 0, warm, [], [])
@@ -123,6 +143,8 @@ def classification_time(rounds: int = 200) -> Tuple[float, float]:
 
 def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sequential", type=int, default=200,
+                        help="requests on one keep-alive connection, one at a time (0 skips this part)")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=500, help="requests per client")
     parser.add_argument("--startups", type=int, default=5, help="router starts to time (ignored with --url)")
@@ -147,10 +169,15 @@ def main(argv: Optional[List[str]] = None) -> int:
         proc, port, _, _ = start_router()
         host = "127.0.0.1"
     try:
+        seq = sequential_test(host, port, args.sequential) if args.sequential > 0 else None
         r = load_test(host, port, args.clients, args.requests)
     finally:
         if proc is not None:
             stop_router(proc)
+    if seq is not None:
+        print(f"/route, 1 keep-alive connection, {int(seq['requests'])} sequential requests: "
+              f"median {seq['median']:.2f} ms, p90 {seq['p90']:.2f} ms, max {seq['max']:.2f} ms; "
+              f"{int(seq['stalled'])} took >= {STALL_MS:.0f} ms (the Nagle + delayed-ACK stall would make it every one)")
     print(f"/route, {args.clients} concurrent keep-alive clients, {int(r['requests'])} requests in "
           f"{r['seconds']:.2f} s ({r['throughput']:.0f} req/s): median {r['median']:.2f} ms, "
           f"p90 {r['p90']:.2f} ms, p99 {r['p99']:.2f} ms, max {r['max']:.2f} ms")

@@ -21,7 +21,9 @@ from ai_router.router import Router
 from ai_router.server import RouterHTTPServer, ServerConfig, create_server
 
 ROUTER_DIR = Path(__file__).resolve().parent.parent
-READY = re.compile(r"\[OK\] AI router ready on http://([^:/]+):(\d+) \((\d+) agents, (\d+) ms\)")
+# host, port, agents, ms, and the moment the socket started listening (ISO-8601 UTC, microseconds)
+READY = re.compile(r"\[OK\] AI router ready on http://([^:/]+):(\d+) \((\d+) agents, (\d+) ms; "
+                   r"listening since (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)\)")
 _shared_router: Optional[Router] = None
 
 

@@ -1,7 +1,10 @@
+import socket
 import unittest
+from datetime import datetime, timezone
 
 from ai_router import __version__
-from tests.support import connect, request, route, start_server
+from ai_router.server import create_server
+from tests.support import connect, request, route, shared_router, start_server
 
 RESPONSE_FIELDS = {"success", "agent", "confidence", "content", "reasoning", "classification_latency_ms",
                    "latency_ms", "fallback_triggered"}
@@ -15,7 +18,8 @@ class HttpApiTest(unittest.TestCase):
     def test_health_identifies_the_service(self) -> None:
         status, body, response = request(self.conn, "GET", "/health")
         self.assertEqual(200, status)
-        self.assertEqual({"status", "service", "model", "agents", "uptime_s", "version"}, set(body))
+        self.assertEqual({"status", "service", "model", "agents", "uptime_s", "version", "limits", "agent_names"},
+                         set(body))
         self.assertEqual(("ok", "ai-router", 9, __version__), (body["status"], body["service"], body["agents"],
                                                                body["version"]))
         self.assertEqual("naive-bayes-bigram-v1", body["model"])
@@ -117,6 +121,17 @@ class HttpApiTest(unittest.TestCase):
         for i in range(20):
             self.assertEqual(f"{i} + 1 = {i + 1}", route(self.conn, f"{i}+1")["content"])
         self.assertIs(sock, self.conn.sock)
+
+
+class ListeningSinceTest(unittest.TestCase):
+    def test_server_records_the_wall_clock_moment_it_started_listening(self) -> None:
+        before = datetime.now(timezone.utc)
+        server = create_server(shared_router(), "127.0.0.1", 0)
+        after = datetime.now(timezone.utc)
+        self.addCleanup(server.server_close)
+        self.assertTrue(before <= server.listening_since <= after, (before, server.listening_since, after))
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5):
+            pass  # listening already: the backlog takes the connection before serve_forever runs
 
 
 if __name__ == "__main__":

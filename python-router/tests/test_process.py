@@ -10,6 +10,7 @@ import sys
 import tempfile
 import time
 import unittest
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tests.support import READY, deadline, pid_alive, spawn, wait_until
@@ -32,9 +33,24 @@ class StartupTest(unittest.TestCase):
         lines = router.output().splitlines()
         ready = [line for line in lines if READY.search(line)]
         self.assertEqual(1, len(ready), lines)
-        self.assertRegex(ready[0], r"^\[OK\] AI router ready on http://127\.0\.0\.1:\d+ \(9 agents, \d+ ms\)$")
+        self.assertRegex(ready[0], r"^\[OK\] AI router ready on http://127\.0\.0\.1:\d+ \(9 agents, \d+ ms; "
+                                   r"listening since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z\)$")
         before = lines[:lines.index(ready[0])]
         self.assertTrue(before and all(line.startswith("[*] ") for line in before), before)
+
+    def test_ready_line_tells_when_the_socket_started_listening(self) -> None:
+        before = datetime.now(timezone.utc)
+        router = spawn(self, ["--port", "0"])
+        router.wait_ready()
+        after = datetime.now(timezone.utc)
+        match = router.wait_for_line(READY.pattern)
+        listening = datetime.strptime(match.group(5), "%Y-%m-%dT%H:%M:%S.%f%z")
+        self.assertEqual(timezone.utc, listening.tzinfo)
+        # Same machine, same clock: between spawning and reading the line (the clock's granularity aside).
+        self.assertLessEqual(before - timedelta(milliseconds=1), listening)
+        self.assertLessEqual(listening, after + timedelta(milliseconds=1))
+        print(f"\n[process] listening {(listening - before).total_seconds() * 1000:.0f} ms after spawn, "
+              f"ready line read {(after - listening).total_seconds() * 1000:.1f} ms later")
 
     def test_port_comes_from_router_port(self) -> None:
         with socket.socket() as probe:
