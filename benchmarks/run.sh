@@ -30,7 +30,8 @@ for part in "${PARTS[@]}"; do
     backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
                run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis
                run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5 ;;
-    launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5 ;;
+    launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5
+               run launcher dev.airouter.benchmarks.launcher.ReadyToListenBenchmark "$ROOT" 20 ;;
     *) echo "unknown part: $part (lifecycle | session | backend | launcher)" >&2; exit 2 ;;
   esac
 done

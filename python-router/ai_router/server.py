@@ -199,7 +199,7 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
             "uptime_s": round(time.monotonic() - self.server.started, 3),
             "version": __version__,
             "limits": self.server.config.limits(),
-            "agent_names": [a.name for a in router.catalogue.agents],
+            "agent_names": router.catalogue.names(),
         })
 
     def _agents(self) -> None:
