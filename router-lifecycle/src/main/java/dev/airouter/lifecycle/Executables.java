@@ -6,12 +6,26 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 
-/** Finds executables on the PATH, the way the spawned process will. */
-final class Executables {
+/**
+ * Finds executables on the {@code PATH}, the way a spawned process will: for pre-flight checks such
+ * as "is {@code node} installed?" before anything is started.
+ */
+public final class Executables {
     private static final boolean WINDOWS =
             System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("windows");
 
     private Executables() {}
+
+    /**
+     * Looks an executable up on this JVM's {@code PATH} (with {@code .exe}, {@code .cmd}, {@code .bat}
+     * on Windows); a name containing a path separator is checked as a path instead.
+     *
+     * @param executable a name such as {@code python3}, or a path
+     * @return the executable file, if there is one
+     */
+    public static Optional<Path> onPath(String executable) {
+        return find(java.util.Objects.requireNonNull(executable, "executable"), Map.of(), null);
+    }
 
     static boolean isWindows() {
         return WINDOWS;

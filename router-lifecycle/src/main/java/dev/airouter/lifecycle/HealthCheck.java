@@ -3,6 +3,7 @@ package dev.airouter.lifecycle;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
@@ -25,12 +26,15 @@ public final class HealthCheck {
     private final Predicate<String> bodyCheck;
     private final String expectation;
     private final Duration timeout;
+    private final Consumer<String> onHealthy;
 
-    private HealthCheck(HttpUrl url, Predicate<String> bodyCheck, String expectation, Duration timeout) {
+    private HealthCheck(HttpUrl url, Predicate<String> bodyCheck, String expectation, Duration timeout,
+            Consumer<String> onHealthy) {
         this.url = url;
         this.bodyCheck = bodyCheck;
         this.expectation = expectation;
         this.timeout = timeout;
+        this.onHealthy = onHealthy;
     }
 
     /**
@@ -47,7 +51,7 @@ public final class HealthCheck {
             throw new IllegalArgumentException("healthCheck: '" + url
                     + "' is not an absolute http(s) URL; expected e.g. http://127.0.0.1:8888/health");
         }
-        return new HealthCheck(parsed, body -> true, "any 2xx response", DEFAULT_TIMEOUT);
+        return new HealthCheck(parsed, body -> true, "any 2xx response", DEFAULT_TIMEOUT, null);
     }
 
     /**
@@ -60,7 +64,7 @@ public final class HealthCheck {
     public HealthCheck expectingBody(Predicate<String> check, String description) {
         Objects.requireNonNull(check, "check");
         Objects.requireNonNull(description, "description");
-        return new HealthCheck(url, bodyCheck.and(check), expectation + " with " + description, timeout);
+        return new HealthCheck(url, bodyCheck.and(check), expectation + " with " + description, timeout, onHealthy);
     }
 
     /**
@@ -84,7 +88,29 @@ public final class HealthCheck {
      * @throws IllegalArgumentException if not positive
      */
     public HealthCheck withTimeout(Duration timeout) {
-        return new HealthCheck(url, bodyCheck, expectation, Durations.positive("healthCheck timeout", timeout));
+        return new HealthCheck(url, bodyCheck, expectation, Durations.positive("healthCheck timeout", timeout),
+                onHealthy);
+    }
+
+    /**
+     * Hands the body of every answer that passes this check to {@code listener}: the adoption check,
+     * each readiness probe that passes, and each liveness probe that passes. A process that
+     * advertises facts about itself in its health answer (limits, a version, the work it accepts)
+     * is thus read at no extra round trip, and read again after every restart. The listener runs on
+     * the probing thread, before the state change the answer causes is published (so it has seen the
+     * answer before {@link ProcessState#RUNNING} or {@link ProcessState#ADOPTED} is reported); it
+     * must be quick, and an exception it throws is logged and ignored (the check still passes).
+     *
+     * @param listener receives the body (UTF-8, at most 64 KiB)
+     * @return a new check
+     * @throws IllegalStateException if this check already has a listener
+     */
+    public HealthCheck onHealthyAnswer(Consumer<String> listener) {
+        Objects.requireNonNull(listener, "listener");
+        if (onHealthy != null) {
+            throw new IllegalStateException("this health check already has an onHealthyAnswer listener");
+        }
+        return new HealthCheck(url, bodyCheck, expectation, timeout, listener);
     }
 
     /** @return the URL that is checked */
@@ -118,6 +144,13 @@ public final class HealthCheck {
 
     boolean acceptsBody(String body) {
         return bodyCheck.test(body);
+    }
+
+    /** Hands a passing answer's body to the {@link #onHealthyAnswer} listener, if any. */
+    void healthy(String body) {
+        if (onHealthy != null) {
+            onHealthy.accept(body);
+        }
     }
 
     @Override

@@ -8,9 +8,12 @@ import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Runs a {@link HealthCheck} with OkHttp and classifies the answer. */
 final class HealthProber {
+    private static final Logger LOG = LoggerFactory.getLogger(HealthProber.class);
     enum Outcome { HEALTHY, UNEXPECTED, UNREACHABLE }
 
     record Result(Outcome outcome, String detail) {
@@ -58,6 +61,11 @@ final class HealthProber {
             if (!check.acceptsBody(text)) {
                 return new Result(Outcome.UNEXPECTED, "HTTP " + response.code() + " with body " + snippet(text)
                         + ", expected " + check.expectation());
+            }
+            try {
+                check.healthy(text);
+            } catch (RuntimeException e) {
+                LOG.warn("the onHealthyAnswer listener of {} threw; ignored", check, e);
             }
             return new Result(Outcome.HEALTHY, "HTTP " + response.code());
         } catch (IOException e) {
