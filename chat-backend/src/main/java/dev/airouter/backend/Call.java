@@ -3,11 +3,12 @@ package dev.airouter.backend;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.undertow.server.HttpServerExchange;
 import io.undertow.util.AttachmentKey;
+import java.util.Map;
 
 /**
  * One request as an endpoint sees it: the parsed JSON body (an empty object for methods without a
- * body), the path parameter ({@code {id}} in {@code /api/sessions/{id}}, else {@code null}) and the
- * request id. {@link #noteSession} records the session for the access log.
+ * body), the path parameters of its route template (validated by {@link RouteTable}) and the request
+ * id. {@link #noteSession} records the session for the access log.
  */
 final class Call {
     static final AttachmentKey<String> SESSION = AttachmentKey.create(String.class);
@@ -15,13 +16,13 @@ final class Call {
     private final HttpServerExchange exchange;
     private final String requestId;
     private final JsonNode body;
-    private final String pathParameter;
+    private final Map<String, String> parameters;
 
-    Call(HttpServerExchange exchange, String requestId, JsonNode body, String pathParameter) {
+    Call(HttpServerExchange exchange, String requestId, JsonNode body, Map<String, String> parameters) {
         this.exchange = exchange;
         this.requestId = requestId;
         this.body = body;
-        this.pathParameter = pathParameter;
+        this.parameters = parameters;
     }
 
     String requestId() {
@@ -32,8 +33,15 @@ final class Call {
         return body;
     }
 
-    String pathParameter() {
-        return pathParameter;
+    /**
+     * @throws IllegalStateException if the route's template has no such parameter (a bug)
+     */
+    String pathParameter(String name) {
+        String value = parameters.get(name);
+        if (value == null) {
+            throw new IllegalStateException("the route has no path parameter '" + name + "'");
+        }
+        return value;
     }
 
     void noteSession(String sessionId) {

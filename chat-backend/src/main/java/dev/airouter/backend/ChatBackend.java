@@ -1,30 +1,25 @@
 package dev.airouter.backend;
 
 import dev.airouter.lifecycle.LifecycleException;
-import dev.airouter.lifecycle.LivenessProbe;
 import dev.airouter.lifecycle.ProcessListener;
 import dev.airouter.lifecycle.ProcessStatus;
-import dev.airouter.lifecycle.RestartPolicy;
-import dev.airouter.session.SessionStore;
 import dev.airouter.session.SessionStoreConfig;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Consumer;
 
 /**
  * The chat HTTP API, embeddable: opens the session store, makes sure the Python router runs (adopts
  * a healthy one or spawns and supervises it), then serves JSON on Undertow.
  *
  * <pre>{@code
- * try (ChatBackend backend = ChatBackend.builder()
+ * BackendConfig config = BackendConfig.builder()
  *         .port(0)                                        // any free port
  *         .routerDirectory(Path.of("python-router"))
- *         .build()
- *         .start()) {
+ *         .build();
+ * try (ChatBackend backend = ChatBackend.create(config).start()) {
  *     System.out.println("chat at " + backend.url() + "/api/chat");
  *     Thread.currentThread().join();                     // serve until interrupted
  * }                                                      // close(): drain, stop router, close store
@@ -33,18 +28,16 @@ import java.util.function.Consumer;
  * <h2>Endpoints</h2>
  * {@code POST /api/chat}, {@code GET|DELETE /api/sessions/{id}}, {@code POST /api/chat/clear},
  * {@code GET /api/chat/stats}, {@code GET /health}, {@code GET /api/status}; errors are
- * {@code {success:false, error, details}} with a 4xx status for anything a client can send, 503
- * (with {@code Retry-After}) while the router or the store is unavailable, 504 when the router is
- * slower than {@code routerTimeout}. See the module README for the JSON shapes.
+ * {@code {success:false, error, details}} with a 4xx status for anything a client can send, 502
+ * when the router fails or refuses what the backend built, 503 (with {@code Retry-After}) while the
+ * router or the store is unavailable, 504 when the router is slower than {@code routerTimeout}.
+ * The repository's README ("chat-backend: the HTTP API") has the JSON shapes and the table of limits.
  *
  * <h2>Defaults</h2>
- * Listens on {@code 127.0.0.1:3002}; router on port 8888 started as
+ * See {@link BackendConfig}: listens on {@code 127.0.0.1:3002}; router on port 8888 started as
  * {@code python3 -m ai_router --port 8888 --lifeline ppid} in {@code ./python-router} (when that
  * directory exists), restarted on failure, its output in {@code ./logs/ai-router.log}; session
- * store from {@link SessionStoreConfig#ofDefaults()} (Redis if reachable, else in memory); CORS for
- * {@code http://localhost:3000} and {@code http://127.0.0.1:3000}; router timeout 30 s; bodies up
- * to 1 MiB; messages up to 8,000 code points; 64 requests in flight; 5 s drain on stop; a JVM
- * shutdown hook that calls {@link #stop()}.
+ * store from {@link SessionStoreConfig#ofDefaults()} (Redis if reachable, else in memory).
  *
  * <h2>Threads</h2>
  * Two Undertow IO threads ({@code airouter-backend I/O-N}) parse requests and write answers;
@@ -53,7 +46,7 @@ import java.util.function.Consumer;
  * router-lifecycle's supervision threads. All public methods are thread-safe.
  */
 public final class ChatBackend implements AutoCloseable {
-    private final BackendSettings settings;
+    private final BackendConfig config;
     private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -66,17 +59,23 @@ public final class ChatBackend implements AutoCloseable {
 
     private enum State { NEW, STARTING, RUNNING, STOPPING, STOPPED }
 
-    private ChatBackend(BackendSettings settings) {
-        this.settings = settings;
+    private ChatBackend(BackendConfig config) {
+        this.config = config;
     }
 
     /**
-     * Starts a builder holding the defaults listed in the class documentation.
+     * Makes a backend with these settings; nothing starts until {@link #start()}.
      *
-     * @return a new builder
+     * @param config the settings
+     * @return a new, stopped backend
      */
-    public static Builder builder() {
-        return new Builder();
+    public static ChatBackend create(BackendConfig config) {
+        return new ChatBackend(java.util.Objects.requireNonNull(config, "config"));
+    }
+
+    /** @return the settings this backend was made with */
+    public BackendConfig config() {
+        return config;
     }
 
     /**
@@ -107,7 +106,7 @@ public final class ChatBackend implements AutoCloseable {
         }
         Running started = null;
         try {
-            started = Running.start(settings, listeners, router -> {
+            started = Running.start(config, listeners, router -> {
                 synchronized (lock) {
                     startingRouter = router;
                     if (state != State.STARTING) {
@@ -121,7 +120,7 @@ public final class ChatBackend implements AutoCloseable {
                 }
                 running = started;
                 state = State.RUNNING;
-                if (settings.shutdownHook()) {
+                if (config.hasShutdownHook()) {
                     installShutdownHook();
                 }
             }
@@ -228,7 +227,7 @@ public final class ChatBackend implements AutoCloseable {
         }
         if (toStop != null) {
             try {
-                toStop.stop(settings.drainTimeout());
+                toStop.stop(config.drainTimeout());
                 removeShutdownHook();
             } finally {
                 synchronized (lock) {
@@ -277,208 +276,6 @@ public final class ChatBackend implements AutoCloseable {
                 throw new IllegalStateException("the backend is not started (state " + state + "); call start() first");
             }
             return running;
-        }
-    }
-
-    /**
-     * Configures a {@link ChatBackend}. Setters validate their argument at once and fail when the
-     * same option is set twice; {@link #build()} checks the rules between options. Not thread-safe.
-     */
-    public static final class Builder {
-        private final BuilderState b = new BuilderState();
-
-        private Builder() {}
-
-        /**
-         * @param host the address to listen on (default {@code 127.0.0.1}; loopback keeps the API private)
-         * @return this builder
-         */
-        public Builder host(String host) {
-            b.host(host);
-            return this;
-        }
-
-        /**
-         * @param port the port to listen on, 0–65535 (default 3002; 0 = any free port, see {@link #port()})
-         * @return this builder
-         */
-        public Builder port(int port) {
-            b.port(port);
-            return this;
-        }
-
-        /**
-         * @param port the router's port on 127.0.0.1, 0–65535 (default 8888; 0 = pick a free port before
-         *     spawning, which never adopts)
-         * @return this builder
-         */
-        public Builder routerPort(int port) {
-            b.routerPort(port);
-            return this;
-        }
-
-        /**
-         * Uses a router that runs elsewhere: it is checked at start ({@code GET /health} must answer 2xx)
-         * and never spawned, restarted or stopped. Conflicts with {@link #routerCommand(List)}.
-         *
-         * @param url the router's base URL, e.g. {@code http://127.0.0.1:8888}
-         * @return this builder
-         */
-        public Builder routerUrl(String url) {
-            b.routerUrl(url);
-            return this;
-        }
-
-        /**
-         * Spawns this command instead of {@code python3 -m ai_router}. It gets the port in the
-         * {@code ROUTER_PORT} environment variable and is ready when
-         * {@code http://127.0.0.1:<routerPort>/health} answers any 2xx (a server already answering there
-         * is adopted). Conflicts with {@link #routerUrl(String)}.
-         *
-         * @param command the executable and its arguments
-         * @return this builder
-         */
-        public Builder routerCommand(List<String> command) {
-            b.routerCommand(command);
-            return this;
-        }
-
-        /**
-         * @param dir the directory holding the {@code ai_router} package, and the router's working
-         *     directory (default {@code ./python-router} when it exists, else the current directory)
-         * @return this builder
-         */
-        public Builder routerDirectory(Path dir) {
-            b.routerDirectory(dir);
-            return this;
-        }
-
-        /**
-         * @param dir where the router's log goes, as {@code <dir>/ai-router.log} (default {@code ./logs})
-         * @return this builder
-         */
-        public Builder logDir(Path dir) {
-            b.logDir(dir);
-            return this;
-        }
-
-        /**
-         * @param lines receives each line the router prints (stdout and stderr), on reader threads;
-         *     must be quick and must not throw
-         * @return this builder
-         */
-        public Builder routerOutput(Consumer<String> lines) {
-            b.routerOutput(lines);
-            return this;
-        }
-
-        /**
-         * @param config the session store settings (default {@link SessionStoreConfig#ofDefaults()}:
-         *     Redis at its default URL if reachable, else in memory)
-         * @return this builder
-         */
-        public Builder storeConfig(SessionStoreConfig config) {
-            b.storeConfig(config);
-            return this;
-        }
-
-        /**
-         * @param origins origins allowed by CORS, as {@code scheme://host[:port]} (default
-         *     {@code http://localhost:3000} and {@code http://127.0.0.1:3000}); other origins get no CORS
-         *     headers
-         * @return this builder
-         */
-        public Builder corsOrigins(List<String> origins) {
-            b.corsOrigins(origins);
-            return this;
-        }
-
-        /**
-         * @param timeout how long one router call may take before the client gets 504 (default 30 s)
-         * @return this builder
-         */
-        public Builder routerTimeout(Duration timeout) {
-            b.routerTimeout(timeout);
-            return this;
-        }
-
-        /**
-         * @param bytes the largest request body, 1 KiB–64 MiB (default 1 MiB); larger ones get 413
-         * @return this builder
-         */
-        public Builder maxBodyBytes(long bytes) {
-            b.maxBodyBytes(bytes);
-            return this;
-        }
-
-        /**
-         * @param n the longest chat message in Unicode code points, 1–10,000 (default 8,000; the router
-         *     refuses queries over 10,000)
-         * @return this builder
-         */
-        public Builder maxMessageCodePoints(int n) {
-            b.maxMessageCodePoints(n);
-            return this;
-        }
-
-        /**
-         * @param probe restart the router after repeated failed health checks (default none)
-         * @return this builder
-         */
-        public Builder livenessProbe(LivenessProbe probe) {
-            b.livenessProbe(probe);
-            return this;
-        }
-
-        /**
-         * @param policy when to restart a router that exits (default {@link RestartPolicy#onFailure()})
-         * @return this builder
-         */
-        public Builder restartPolicy(RestartPolicy policy) {
-            b.restartPolicy(policy);
-            return this;
-        }
-
-        /**
-         * @param max requests admitted at once (queued for a worker or running), 1–10,000 (default 64);
-         *     the next one is answered 503 at once
-         * @return this builder
-         */
-        public Builder maxInFlight(int max) {
-            b.maxInFlight(max);
-            return this;
-        }
-
-        /**
-         * @param timeout how long {@link ChatBackend#stop()} waits for in-flight requests, not negative
-         *     (default 5 s)
-         * @return this builder
-         */
-        public Builder drainTimeout(Duration timeout) {
-            b.drainTimeout(timeout);
-            return this;
-        }
-
-        /**
-         * @param install whether {@link ChatBackend#start()} installs a JVM shutdown hook that calls
-         *     {@link ChatBackend#stop()} (default true)
-         * @return this builder
-         */
-        public Builder shutdownHook(boolean install) {
-            b.shutdownHook(install);
-            return this;
-        }
-
-        /**
-         * Checks the rules between options and builds the backend (nothing starts yet).
-         *
-         * @return a new, stopped backend
-         * @throws IllegalArgumentException if {@code routerUrl} and {@code routerCommand} are both set,
-         *     or the router directory does not exist or (for the default command) has no
-         *     {@code ai_router} package
-         */
-        public ChatBackend build() {
-            return new ChatBackend(b.build());
         }
     }
 }

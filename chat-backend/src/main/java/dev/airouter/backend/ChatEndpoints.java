@@ -22,33 +22,36 @@ final class ChatEndpoints {
     private final RouterHandle router;
     private final RouterClient client;
     private final int maxMessageCodePoints;
-    private final long historyBudgetBytes;
 
-    ChatEndpoints(SessionStore store, RouterHandle router, RouterClient client, int maxMessageCodePoints,
-            long historyBudgetBytes) {
+    ChatEndpoints(SessionStore store, RouterHandle router, RouterClient client, int maxMessageCodePoints) {
         this.store = store;
         this.router = router;
         this.client = client;
         this.maxMessageCodePoints = maxMessageCodePoints;
-        this.historyBudgetBytes = historyBudgetBytes;
     }
 
     /**
-     * {@code POST /api/chat}: validate, fail fast if the router is down, load the history, route,
-     * then append the user message and the reply in one atomic append.
+     * {@code POST /api/chat}: validate (the message against the router's limits too, the agent
+     * against its agent list when it advertises one), fail fast if the router is down, load only the
+     * tail of the history the router can take, fit it into the router's limits, route, then append
+     * the user message and the reply in one atomic append.
      */
     Reply chat(Call call) {
         long started = System.nanoTime();
-        ChatRequest request = ChatRequest.parse(call.body(), maxMessageCodePoints);
+        RouterInfo info = router.info();
+        ChatRequest request = ChatRequest.parse(call.body(), info.maxMessageCodePoints(maxMessageCodePoints));
         String sessionId = request.sessionId() != null ? request.sessionId() : SessionIds.random();
         call.noteSession(sessionId);
+        checkAgent(request.agent(), info);
         router.checkAvailable();
         ChatMessage user = ChatMessage.user(request.message());
+        int tail = info.limits().maxHistoryMessages();
         // a session id we just made up has no history: skip the store round trip
-        List<ChatMessage> stored = request.useHistory() && request.sessionId() != null
-                ? StoreCalls.call(() -> store.load(sessionId)).map(Session::messages).orElse(List.of())
+        List<ChatMessage> stored = request.useHistory() && request.sessionId() != null && tail > 0
+                ? StoreCalls.call(() -> store.load(sessionId, tail)).map(Session::messages).orElse(List.of())
                 : List.of();
-        List<RouterClient.Turn> history = HistoryBudget.fit(stored, historyBudgetBytes);
+        List<RouterClient.Turn> history = RouteBudget.fit(stored, info.limits(), request.message(), sessionId,
+                request.agent());
         RouterClient.Answer answer = client.route(request.message(), sessionId, history, request.agent(),
                 call.requestId(), router::connectionFailed);
         router.connected();
@@ -70,6 +73,18 @@ final class ChatEndpoints {
         body.put("sessionId", sessionId);
         body.put("metadata", metadata);
         return Reply.ok(body);
+    }
+
+    /**
+     * A user's own field: an agent the router does not list is their mistake (400). A router that
+     * lists no agents cannot be checked here; its refusal then comes back as a 502 with its reason.
+     */
+    private static void checkAgent(String agent, RouterInfo info) {
+        if (agent == null || info.agents().isEmpty() || info.agents().get().contains(agent)) {
+            return;
+        }
+        throw ApiError.badRequest("unknown agent", "unknown agent '" + Text.printable(agent) + "'; valid agents: "
+                + String.join(", ", info.agents().get()) + " (or \"auto\" to let the router choose)");
     }
 
     /** {@code GET /api/sessions/{id}}. */
@@ -114,8 +129,7 @@ final class ChatEndpoints {
         }
         String id = node.textValue();
         if (!SessionIds.isValid(id)) {
-            throw ApiError.badRequest("invalid sessionId", "'sessionId' must be 1-" + SessionIds.MAX_LENGTH
-                    + " characters of [A-Za-z0-9_-]");
+            throw ApiError.badRequest("invalid sessionId", "'sessionId' must be " + SessionIds.RULE);
         }
         call.noteSession(id);
         if (!StoreCalls.call(() -> store.delete(id))) {
@@ -140,11 +154,7 @@ final class ChatEndpoints {
     }
 
     private static String pathSessionId(Call call) {
-        String id = call.pathParameter();
-        if (!SessionIds.isValid(id)) {
-            throw ApiError.badRequest("invalid sessionId", "the session id in the path must be 1-"
-                    + SessionIds.MAX_LENGTH + " characters of [A-Za-z0-9_-]");
-        }
+        String id = call.pathParameter("id"); // validated by the route table
         call.noteSession(id);
         return id;
     }

@@ -12,7 +12,7 @@ import dev.airouter.session.SessionIds;
  * @param agent the agent the client asks for, or {@code null} to let the router choose
  */
 record ChatRequest(String message, String sessionId, boolean useHistory, String agent) {
-    private static final int MAX_AGENT_CHARS = 200;
+    private static final int MAX_AGENT_CHARS = RouteBudget.MAX_AGENT_CHARS;
     private static final String EXAMPLE = "; e.g. {\"message\":\"Hello\",\"sessionId\":\"my-session-1\"}";
 
     /**
@@ -54,8 +54,8 @@ record ChatRequest(String message, String sessionId, boolean useHistory, String 
         }
         String id = node.textValue();
         if (!SessionIds.isValid(id)) {
-            throw ApiError.badRequest("invalid sessionId", "'sessionId' must be 1-" + SessionIds.MAX_LENGTH
-                    + " characters of [A-Za-z0-9_-]; omit it to start a new session");
+            throw ApiError.badRequest("invalid sessionId", "'sessionId' must be " + SessionIds.RULE
+                    + "; omit it to start a new session");
         }
         return id;
     }
@@ -84,7 +84,7 @@ record ChatRequest(String message, String sessionId, boolean useHistory, String 
         }
         if (name.length() > MAX_AGENT_CHARS) {
             throw ApiError.badRequest("invalid agent", "'agent' has " + name.length() + " characters; agent names"
-                    + " are short (GET /agents on the router lists them)");
+                    + " are at most " + MAX_AGENT_CHARS + " (GET /agents on the router lists them)");
         }
         return name;
     }

@@ -18,7 +18,8 @@ import okhttp3.Response;
 
 /**
  * A router at a URL this backend does not manage: checked at start ({@code GET /health} must answer
- * 2xx), never spawned, restarted or stopped. After a failed connection, chat requests within the
+ * 2xx; the limits and agents it may advertise there are read from that answer and from later
+ * probes), never spawned, restarted or stopped. After a failed connection, chat requests within the
  * next 500 ms are answered 503 at once without trying; then the next request tries again. Health
  * reports probe {@code GET /health} (1 s timeout) while the router is marked down.
  */
@@ -27,16 +28,21 @@ final class ExternalRouter implements RouterHandle {
 
     private final HttpUrl base;
     private final HttpUrl health;
-    private final OkHttpClient probes = new OkHttpClient.Builder().callTimeout(Duration.ofSeconds(1))
-            .retryOnConnectionFailure(false).build();
+    private final OkHttpClient probes;
+    private final RouterInfo.Tracker info;
     private final Path logFile;
     private final Instant startedAt = Instant.now();
     private volatile long refusedAt;
     private volatile boolean refused;
 
-    ExternalRouter(HttpUrl base, Path logFile) {
+    /**
+     * @param http the backend's base client; probes derive theirs from it
+     */
+    ExternalRouter(OkHttpClient http, HttpUrl base, RouterInfo.Tracker info, Path logFile) {
         this.base = base;
         this.health = base.newBuilder().encodedPath("/health").build();
+        this.probes = http.newBuilder().callTimeout(Duration.ofSeconds(1)).build();
+        this.info = info;
         this.logFile = logFile;
     }
 
@@ -48,6 +54,7 @@ final class ExternalRouter implements RouterHandle {
                 throw new BackendException("the external router at " + base + " answered GET /health with HTTP "
                         + response.code() + "; expected 2xx. Check routerUrl, or let the backend spawn the router");
             }
+            info.update(response.body().string());
         } catch (IOException e) {
             throw new BackendException("the external router at " + base + " does not answer GET /health ("
                     + e.getMessage() + "); start it first, check routerUrl, or let the backend spawn the router", e);
@@ -57,6 +64,11 @@ final class ExternalRouter implements RouterHandle {
     @Override
     public URI url() {
         return base.uri();
+    }
+
+    @Override
+    public RouterInfo info() {
+        return info.current();
     }
 
     @Override
@@ -75,6 +87,7 @@ final class ExternalRouter implements RouterHandle {
         try (Response response = probes.newCall(new Request.Builder().url(health).build()).execute()) {
             if (response.isSuccessful()) {
                 refused = false;
+                info.update(response.body().string());
             }
         } catch (IOException e) {
             connectionFailed();
@@ -108,6 +121,6 @@ final class ExternalRouter implements RouterHandle {
 
     @Override
     public void close() {
-        probes.connectionPool().evictAll(); // the router itself is never ours to stop
+        // the router itself is never ours to stop; the connection pool is the base client's
     }
 }

@@ -16,10 +16,15 @@ import java.net.URI;
 final class ManagedRouter implements RouterHandle {
     private final ManagedProcess process;
     private final URI url;
+    private final RouterInfo.Tracker info;
 
-    ManagedRouter(ProcessConfig config, URI url, Runnable onTransition) {
+    /**
+     * @param config the process, whose health check feeds {@code info} (see {@link RouterSetup})
+     */
+    ManagedRouter(ProcessConfig config, URI url, RouterInfo.Tracker info, Runnable onTransition) {
         this.process = ManagedProcess.create(config);
         this.url = url;
+        this.info = info;
         process.addListener(event -> onTransition.run());
     }
 
@@ -36,6 +41,11 @@ final class ManagedRouter implements RouterHandle {
     @Override
     public ProcessStatus status() {
         return process.status();
+    }
+
+    @Override
+    public RouterInfo info() {
+        return info.current();
     }
 
     @Override

@@ -22,7 +22,7 @@ import org.slf4j.LoggerFactory;
 final class RequestHandler implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
 
-    private final Routes routes;
+    private final RouteTable routes;
     private final Cors cors;
     private final BodyReader bodies;
     private final Responses responses;
@@ -31,7 +31,7 @@ final class RequestHandler implements HttpHandler {
     private final Semaphore inFlight;
     private final int maxInFlight;
 
-    RequestHandler(Routes routes, Cors cors, BodyReader bodies, Responses responses, Json json,
+    RequestHandler(RouteTable routes, Cors cors, BodyReader bodies, Responses responses, Json json,
             ExecutorService workers, int maxInFlight) {
         this.routes = routes;
         this.cors = cors;
@@ -55,7 +55,7 @@ final class RequestHandler implements HttpHandler {
         exchange.addExchangeCompleteListener(AccessLog.listener(started, requestId));
         cors.apply(exchange);
         try {
-            Routes.Match match = routes.match(exchange.getRequestMethod(), exchange.getRequestPath(), allow -> {
+            RouteTable.Match match = routes.match(exchange.getRequestMethod(), exchange.getRequestPath(), allow -> {
                 cors.preflight(exchange, allow);
                 responses.send(exchange, Reply.noContent());
             });
@@ -98,7 +98,7 @@ final class RequestHandler implements HttpHandler {
         });
     }
 
-    private void dispatch(HttpServerExchange exchange, Routes.Match match, String requestId, byte[] body) {
+    private void dispatch(HttpServerExchange exchange, RouteTable.Match match, String requestId, byte[] body) {
         // health and status run on XNIO's small task pool, so a saturated worker pool cannot hide them
         java.util.concurrent.Executor executor = match.limited() ? workers : exchange.getConnection().getWorker();
         try {
@@ -108,11 +108,11 @@ final class RequestHandler implements HttpHandler {
         }
     }
 
-    private void run(HttpServerExchange exchange, Routes.Match match, String requestId, byte[] body) {
+    private void run(HttpServerExchange exchange, RouteTable.Match match, String requestId, byte[] body) {
         Responses.Rendered rendered;
         try {
             JsonNode parsed = body == null ? json.mapper().createObjectNode() : json.parseObject(body);
-            rendered = responses.render(match.endpoint().handle(new Call(exchange, requestId, parsed, match.pathParameter())));
+            rendered = responses.render(match.endpoint().handle(new Call(exchange, requestId, parsed, match.parameters())));
         } catch (ApiError e) {
             rendered = responses.render(Responses.errorReply(e));
         } catch (RuntimeException | LinkageError | AssertionError e) {

@@ -12,9 +12,10 @@ import java.util.List;
  * the body limit leaves room for once the query, the session id and the agent are in), and how long
  * a query can be at all.
  *
- * <p>Sizes are upper bounds of the JSON encoding, computed without serialising: UTF-8 with every
- * character that JSON may escape counted as a six-byte {@code \\uXXXX}, so the body the router
- * receives never exceeds its limit whatever the encoder escapes.
+ * <p>Sizes are upper bounds of {@link Json}'s encoding, computed without serialising: UTF-8 (a
+ * character outside the BMP is four bytes, as {@link Json} writes it), with every character that
+ * JSON may escape counted as a six-byte {@code \\uXXXX}, so the body the router receives never
+ * exceeds its limit.
  */
 final class RouteBudget {
     /** {@code {"query":"","session_id":"","history":[],"agent":""}} is 52 bytes. */

@@ -16,6 +16,8 @@ import okhttp3.Request;
 import okhttp3.RequestBody;
 import okhttp3.Response;
 import okhttp3.ResponseBody;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Calls {@code POST /route} on the router over one shared OkHttp client.
@@ -26,8 +28,15 @@ import okhttp3.ResponseBody;
  * the pool is emptied whenever the router restarts ({@link #evictConnections}) or a call fails. The
  * pool is a {@link QuietConnectionPool}: OkHttp's own wakes a thread after every call.
  * Every response body is closed. Thread-safe.
+ *
+ * <p>Whose fault: the backend builds every {@code /route} request itself (the user's message is
+ * validated, the history fitted into the router's limits, the agent checked against the router's
+ * list when it has one), so a 4xx from the router means the backend built something the router
+ * refuses. That is logged as an error with the request id and answered 502 — never a 400 that
+ * blames the client.
  */
 final class RouterClient {
+    private static final Logger LOG = LoggerFactory.getLogger(RouterClient.class);
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
 
     private final HttpUrl routeUrl;
@@ -36,12 +45,15 @@ final class RouterClient {
     private final Duration timeout;
     private final QuietConnectionPool pool;
 
-    RouterClient(HttpUrl base, Duration timeout, Json json) {
+    /**
+     * @param http the backend's base client; this one derives its own from it (timeouts, pool)
+     */
+    RouterClient(OkHttpClient http, HttpUrl base, Duration timeout, Json json) {
         this.routeUrl = base.newBuilder().encodedPath("/route").build();
         this.timeout = timeout;
         this.json = json;
         this.pool = QuietConnectionPool.create(32, Duration.ofSeconds(10));
-        this.http = new OkHttpClient.Builder()
+        this.http = http.newBuilder()
                 .connectTimeout(Duration.ofSeconds(2))
                 .readTimeout(timeout)
                 .writeTimeout(timeout)
@@ -63,8 +75,8 @@ final class RouterClient {
     /**
      * Routes one query.
      *
-     * @throws ApiError 503 (cannot connect, connection lost), 504 (timeout), 400 (the router rejected
-     *     the request), 502 (the router failed or answered nonsense)
+     * @throws ApiError 503 (cannot connect, connection lost, router busy), 504 (timeout), 502 (the
+     *     router refused the request the backend built, failed, or answered nonsense)
      */
     Answer route(String query, String sessionId, List<Turn> history, String agent, String requestId,
             Runnable onConnectionFailure) {
@@ -87,7 +99,7 @@ final class RouterClient {
             ResponseBody responseBody = response.body();
             byte[] bytes = responseBody.bytes();
             double millis = (System.nanoTime() - started) / 1_000_000.0;
-            return answer(response.code(), bytes, millis);
+            return answer(response.code(), bytes, millis, requestId);
         } catch (ConnectException e) {
             evictConnections();
             onConnectionFailure.run();
@@ -105,7 +117,7 @@ final class RouterClient {
         }
     }
 
-    private Answer answer(int status, byte[] bytes, double millis) {
+    private Answer answer(int status, byte[] bytes, double millis, String requestId) {
         JsonNode node;
         try {
             node = json.mapper().readTree(bytes);
@@ -113,9 +125,17 @@ final class RouterClient {
             node = null;
         }
         String reason = node != null && node.path("error").isTextual() ? node.path("error").asText() : null;
+        if (status == 429) {
+            throw ApiError.unavailable("router busy", "the router answered HTTP 429 (too many requests)"
+                    + (reason != null ? ": " + Text.printable(reason) : "") + "; retry in a moment");
+        }
         if (status >= 400 && status < 500) {
-            throw ApiError.badRequest("router rejected the request", reason != null ? reason
-                    : "the router answered HTTP " + status + " to POST /route");
+            String why = "HTTP " + status + (reason != null ? ": " + reason : "");
+            LOG.error("the router refused a request the backend built (request id {}): {}", requestId,
+                    Text.printable(why));
+            throw new ApiError(502, "router rejected the request", "the router refused the request the backend"
+                    + " built for it (" + why + "); this is a fault of the backend or the router, not of your"
+                    + " request; the backend log has request id " + requestId);
         }
         if (status != 200 || node == null || !node.path("content").isTextual()) {
             throw new ApiError(502, "router failed", "the router answered HTTP " + status + " to POST /route"

@@ -18,6 +18,9 @@ interface RouterHandle extends AutoCloseable {
     /** @return the current status */
     ProcessStatus status();
 
+    /** @return what the router's latest health answer said about its limits and agents */
+    RouterInfo info();
+
     /**
      * Fails fast when the router is known to be down, so a request never waits on a dead socket.
      *

@@ -1,12 +1,9 @@
 package dev.airouter.backend;
 
 import dev.airouter.lifecycle.HealthCheck;
+import dev.airouter.lifecycle.PortHolder;
 import dev.airouter.lifecycle.ProcessConfig;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -15,12 +12,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import okhttp3.HttpUrl;
+import okhttp3.OkHttpClient;
 
 /**
  * Turns the backend settings into a {@link RouterHandle}: an external URL, or a process config for
  * the default command ({@code python3 -m ai_router --port P --lifeline ppid}, health check expecting
  * {@code "service":"ai-router"}, so only a real router is adopted) or a custom command (ready on any
- * 2xx from {@code /health}).
+ * 2xx from {@code /health}). Every health answer that passes — adoption, readiness after each
+ * (re)start, liveness probes — is read for the limits and agents the router advertises.
  */
 final class RouterSetup {
     static final String NAME = "ai-router";
@@ -30,54 +29,47 @@ final class RouterSetup {
     /** The resolved interpreter; an environment fact that does not change while the JVM runs. */
     private static volatile String python;
 
-    static RouterHandle create(BackendSettings s, Runnable onTransition) {
-        if (s.routerUrl() != null) {
-            return new ExternalRouter(s.routerUrl(), s.logDir().resolve(NAME + ".log"));
+    /**
+     * @param http the backend's base client: the health prober and the external router's probes
+     *     derive theirs from it
+     */
+    static RouterHandle create(BackendConfig s, OkHttpClient http, Json json, Runnable onTransition) {
+        RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());
+        if (s.routerHttpUrl() != null) {
+            return new ExternalRouter(http, s.routerHttpUrl(), info, s.logDir().resolve(NAME + ".log"));
         }
-        int port = s.routerPort() == 0 ? freePort() : s.routerPort();
+        int port = s.routerPort() == 0 ? PortHolder.freeLoopbackPort() : s.routerPort();
         URI base = URI.create("http://127.0.0.1:" + port);
         String health = base + "/health";
-        boolean defaultCommand = s.routerCommand() == null;
+        boolean defaultCommand = s.routerCommand().isEmpty();
         List<String> command = defaultCommand
                 ? List.of(python(), "-m", "ai_router", "--port", Integer.toString(port), "--lifeline", "ppid")
-                : s.routerCommand();
+                : s.routerCommand().get();
+        HealthCheck check = defaultCommand
+                ? HealthCheck.http(health).expectingJsonField("service", "ai-router")
+                : HealthCheck.http(health);
         ProcessConfig.Builder config = ProcessConfig.builder(NAME)
                 .command(command)
                 .environment(Map.of("ROUTER_PORT", Integer.toString(port), "PYTHONUNBUFFERED", "1"))
-                .healthCheck(defaultCommand
-                        ? HealthCheck.http(health).expectingJsonField("service", "ai-router")
-                        : HealthCheck.http(health))
+                .healthCheck(check.onHealthyAnswer(info::update))
+                .httpClient(http)
                 .restartPolicy(s.restartPolicy())
                 .logFile(s.logDir().resolve(NAME + ".log"))
                 .shutdownHook(false); // the backend's own hook drains requests first, then stops the router
-        if (s.routerDirectory() != null) {
-            config.workingDirectory(s.routerDirectory());
-        }
-        if (s.routerOutput() != null) {
-            config.outputListener(s.routerOutput());
-        }
-        if (s.livenessProbe() != null) {
-            config.livenessProbe(s.livenessProbe());
-        }
-        return new ManagedRouter(config.build(), base, onTransition);
+        s.routerDirectory().ifPresent(config::workingDirectory);
+        s.routerOutput().ifPresent(config::outputListener);
+        s.livenessProbe().ifPresent(config::livenessProbe);
+        return new ManagedRouter(config.build(), base, info, onTransition);
     }
 
     static HttpUrl baseUrl(RouterHandle router) {
         return HttpUrl.get(router.url().toString());
     }
 
-    private static int freePort() {
-        try (ServerSocket socket = new ServerSocket()) {
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException("no free loopback port for the router", e);
-        }
-    }
-
     /**
      * The interpreter behind {@code python3}, resolved once per JVM: version-manager shims (pyenv)
-     * are shell scripts that add hundreds of milliseconds to every spawn and restart.
+     * are shell scripts that add hundreds of milliseconds to every spawn and restart. (Test code has
+     * its own copy in test-support's {@code Fixtures}, which cannot depend on main modules.)
      */
     static String python() {
         String p = python;

@@ -14,7 +14,11 @@ import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import okhttp3.OkHttpClient;
+import okhttp3.Protocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +26,9 @@ import org.slf4j.LoggerFactory;
  * A started backend: everything {@link ChatBackend#start()} created, and the order in which it is
  * created and torn down.
  *
- * <p>Start: store → (router start ∥ build the HTTP stack and warm Jackson/OkHttp/Undertow) → bind.
+ * <p>Start: store → router start ∥ (warm Jackson, build the HTTP server, its IO threads and the
+ * request handler) → bind. Everything that can exist before the router is ready is made while it
+ * starts, so that listening follows readiness by the bind alone (the banner reports the gap).
  * Stop: stop accepting and drain → worker pool → router (if owned) → HTTP client → store.
  */
 final class Running {
@@ -31,40 +37,46 @@ final class Running {
     private final SessionStore store;
     private final RouterHandle router;
     private final RouterClient client;
+    private final OkHttpClient http;
     private final ExecutorService workers;
     private final ApiServer server;
     private final int port;
     private final URI url;
 
-    private Running(BackendSettings settings, SessionStore store, RouterHandle router, RouterClient client,
-            ExecutorService workers, ApiServer server, int port) {
+    private Running(BackendConfig config, SessionStore store, RouterHandle router, RouterClient client,
+            OkHttpClient http, ExecutorService workers, ApiServer server) {
         this.store = store;
         this.router = router;
         this.client = client;
+        this.http = http;
         this.workers = workers;
         this.server = server;
-        this.port = port;
-        String host = settings.host().equals("0.0.0.0") || settings.host().equals("::") ? "127.0.0.1" : settings.host();
+        this.port = server.port();
+        String host = config.host().equals("0.0.0.0") || config.host().equals("::") ? "127.0.0.1" : config.host();
         this.url = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
     }
 
-    static Running start(BackendSettings s, List<ProcessListener> listeners, Consumer<RouterHandle> onRouter)
+    static Running start(BackendConfig config, List<ProcessListener> listeners, Consumer<RouterHandle> onRouter)
             throws InterruptedException {
         long begin = System.nanoTime();
-        CompletableFuture<Warm> warm = CompletableFuture.supplyAsync(() -> Warm.up(s), Running::daemon);
-        CompletableFuture<String> python = s.routerUrl() == null && s.routerCommand() == null
+        Json json = new Json();
+        CompletableFuture<ApiServer> prepared = CompletableFuture.supplyAsync(() -> {
+            Warmup.run(json);
+            return new ApiServer(ApiServer.createWorker(), config.maxBodyBytes(), new Responses(json));
+        }, Running::daemon);
+        CompletableFuture<String> python = config.routerUrl().isEmpty() && config.routerCommand().isEmpty()
                 ? CompletableFuture.supplyAsync(RouterSetup::python, Running::daemon)
                 : CompletableFuture.completedFuture("python3");
-        SessionStore store = SessionStores.open(s.storeConfig());
+        SessionStore store = SessionStores.open(config.storeConfig());
+        OkHttpClient http = baseClient();
         RouterHandle router = null;
-        Warm warmed = null;
         ExecutorService workers = null;
         RouterClient client = null;
-        ApiServer server = null;
+        CompletableFuture<ApiServer> ready = null;
         try {
             join(python);
             RouterClient[] clientRef = new RouterClient[1];
-            router = RouterSetup.create(s, () -> {
+            router = RouterSetup.create(config, http, json, () -> {
                 if (clientRef[0] != null) {
                     clientRef[0].evictConnections(); // pooled connections to a dead router are stale
                 }
@@ -76,28 +88,27 @@ final class Running {
                     LOG.warn("router listener {} threw on {}; ignored", l, event.state(), e);
                 }
             }));
+            client = new RouterClient(http, RouterSetup.baseUrl(router), config.routerTimeout(), json);
+            clientRef[0] = client;
+            workers = workerPool(config.maxInFlight());
+            AtomicReference<URI> url = new AtomicReference<>();
+            RequestHandler handler = handler(config, json, store, router, client, workers, url::get);
+            ready = prepared.thenApply(server -> {
+                server.handler(handler);
+                return server;
+            });
             onRouter.accept(router);
             router.start();
-            long ready = System.nanoTime();
-            warmed = join(warm);
-            client = new RouterClient(RouterSetup.baseUrl(router), s.routerTimeout(), warmed.json);
-            clientRef[0] = client;
-            workers = workerPool(s.maxInFlight());
-            URI[] url = new URI[1];
-            server = warmed.server;
-            server.start(s.host(), s.port(), handler(s, warmed.json, store, router, client, workers, () -> url[0]));
-            Running running = new Running(s, store, router, client, workers, server, server.port());
-            url[0] = running.url;
-            running.banner((System.nanoTime() - begin) / 1_000_000, (System.nanoTime() - ready) / 1_000_000);
+            long routerReady = System.nanoTime();
+            ApiServer server = join(ready);
+            server.bind(config.host(), config.port());
+            long listening = System.nanoTime();
+            Running running = new Running(config, store, router, client, http, workers, server);
+            url.set(running.url);
+            running.banner((listening - begin) / 1_000_000, (listening - routerReady) / 1_000_000.0);
             return running;
         } catch (InterruptedException | RuntimeException e) {
-            if (server != null) {
-                server.stop(Duration.ZERO);
-            } else if (warmed != null) {
-                warmed.server.stop(Duration.ZERO);
-            } else {
-                warm.thenAccept(w -> w.server.stop(Duration.ZERO));
-            }
+            (ready != null ? ready : prepared).thenAccept(s -> s.stop(Duration.ZERO));
             if (workers != null) {
                 workers.shutdownNow();
             }
@@ -107,28 +118,29 @@ final class Running {
             if (client != null) {
                 client.close();
             }
+            closeClient(http);
             store.close();
             throw e;
         }
     }
 
-    /** What is prepared while the router starts: JSON code paths, OkHttp classes, the server and its IO threads. */
-    private static final class Warm {
-        final Json json;
-        final ApiServer server;
+    /**
+     * The backend's one HTTP client, from which the router client, the lifecycle's health prober and
+     * the external router's probes derive theirs ({@code newBuilder()} shares its dispatcher and, unless
+     * replaced, its connection pool). Never retries on its own: a re-sent {@code POST /route} could run
+     * an agent twice.
+     */
+    private static OkHttpClient baseClient() {
+        return new OkHttpClient.Builder()
+                .retryOnConnectionFailure(false)
+                .followRedirects(false)
+                .protocols(List.of(Protocol.HTTP_1_1))
+                .build();
+    }
 
-        private Warm(Json json, ApiServer server) {
-            this.json = json;
-            this.server = server;
-        }
-
-        static Warm up(BackendSettings s) {
-            Json json = new Json();
-            Warmup.run(json);
-            new okhttp3.OkHttpClient.Builder().build().connectionPool().evictAll();
-            return new Warm(json, new ApiServer(ApiServer.createWorker(), s.host(), s.port(), s.maxBodyBytes(),
-                    new Responses(json)));
-        }
+    private static void closeClient(OkHttpClient http) {
+        http.connectionPool().evictAll();
+        http.dispatcher().executorService().shutdown();
     }
 
     private static void daemon(Runnable runnable) {
@@ -137,22 +149,15 @@ final class Running {
         t.start();
     }
 
-    private static RequestHandler handler(BackendSettings s, Json json, SessionStore store, RouterHandle router,
-            RouterClient client, ExecutorService workers, java.util.function.Supplier<URI> url) {
+    private static RequestHandler handler(BackendConfig config, Json json, SessionStore store, RouterHandle router,
+            RouterClient client, ExecutorService workers, Supplier<URI> url) {
         Responses responses = new Responses(json);
-        ChatEndpoints chat = new ChatEndpoints(store, router, client, s.maxMessageCodePoints(), HistoryBudget.DEFAULT_BYTES);
+        ChatEndpoints chat = new ChatEndpoints(store, router, client, config.maxMessageCodePoints());
         RequestHandler[] handler = new RequestHandler[1];
-        StatusEndpoints status = new StatusEndpoints(router, store, url, () -> handler[0].inFlight(), s.maxInFlight());
-        Routes routes = new Routes()
-                .post("/api/chat", chat::chat)
-                .post("/api/chat/clear", chat::clear)
-                .get("/api/chat/stats", chat::stats)
-                .get(Routes.SESSIONS_PREFIX + "{id}", chat::getSession)
-                .delete(Routes.SESSIONS_PREFIX + "{id}", chat::deleteSession)
-                .monitor("/health", status::health)
-                .monitor("/api/status", status::status);
-        handler[0] = new RequestHandler(routes, new Cors(s.corsOrigins()), new BodyReader(s.maxBodyBytes(), responses),
-                responses, json, workers, s.maxInFlight());
+        StatusEndpoints status = new StatusEndpoints(router, store, url, () -> handler[0].inFlight(),
+                config.maxInFlight(), config.maxMessageCodePoints());
+        handler[0] = new RequestHandler(ApiRoutes.of(chat, status), new Cors(config.corsOrigins()),
+                new BodyReader(config.maxBodyBytes(), responses), responses, json, workers, config.maxInFlight());
         return handler[0];
     }
 
@@ -182,13 +187,14 @@ final class Running {
         });
     }
 
-    private void banner(long startMillis, long afterReadyMillis) {
+    private void banner(long startMillis, double afterReadyMillis) {
         ProcessStatus status = router.status();
         String how = router instanceof ExternalRouter ? "external"
                 : (status.pid().isPresent() ? "pid " + status.pid().getAsLong() + ", " : "")
                         + (status.owned() ? "owned" : "adopted");
         LOG.info("chat-backend ready on {} (router {} [{}], session store {}; started in {} ms, listening {} ms"
-                + " after the router was ready)", url, router.url(), how, store.backend(), startMillis, afterReadyMillis);
+                + " after the router was ready)", url, router.url(), how, store.backend(), startMillis,
+                String.format(java.util.Locale.ROOT, "%.1f", afterReadyMillis));
     }
 
     int port() {
@@ -222,6 +228,7 @@ final class Running {
         }
         router.close();
         client.close();
+        closeClient(http);
         store.close();
         LOG.info("chat-backend stopped in {} ms{}", (System.nanoTime() - begin) / 1_000_000,
                 drained ? "" : " (in-flight requests did not finish within " + drain.toMillis() + " ms)");

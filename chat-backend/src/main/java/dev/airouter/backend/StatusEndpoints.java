@@ -36,17 +36,20 @@ final class StatusEndpoints {
     private final long startedNanos = System.nanoTime();
     private final IntSupplier inFlight;
     private final int maxInFlight;
+    private final int maxMessageCodePoints;
     private volatile Count lastCount; // null until first counted
 
     /** A session count and when it was taken. */
     private record Count(long sessions, long atNanos) {}
 
-    StatusEndpoints(RouterHandle router, SessionStore store, Supplier<URI> backendUrl, IntSupplier inFlight, int maxInFlight) {
+    StatusEndpoints(RouterHandle router, SessionStore store, Supplier<URI> backendUrl, IntSupplier inFlight,
+            int maxInFlight, int maxMessageCodePoints) {
         this.router = router;
         this.store = store;
         this.backendUrl = backendUrl;
         this.inFlight = inFlight;
         this.maxInFlight = maxInFlight;
+        this.maxMessageCodePoints = maxMessageCodePoints;
     }
 
     Reply health(Call call) {
@@ -91,6 +94,14 @@ final class StatusEndpoints {
         routerPart.put("url", router.url().toString());
         routerPart.put("healthUrl", status.healthUrl().map(URI::toString).orElse(null));
         routerPart.put("logFile", status.logFile().toString());
+        RouterInfo info = router.info();
+        Map<String, Object> limits = new LinkedHashMap<>();
+        limits.put("maxHistoryMessages", info.limits().maxHistoryMessages());
+        limits.put("maxQueryChars", info.limits().maxQueryChars());
+        limits.put("maxBodyBytes", info.limits().maxBodyBytes());
+        limits.put("advertised", info.advertised());
+        routerPart.put("limits", limits);
+        routerPart.put("agents", info.agents().map(java.util.List::copyOf).orElse(null));
         Map<String, Object> storePart = new LinkedHashMap<>();
         storePart.put("backend", store.backend());
         storePart.put("reachable", stats != null);
@@ -107,6 +118,7 @@ final class StatusEndpoints {
         backend.put("uptimeS", uptimeSeconds());
         backend.put("inFlight", inFlight.getAsInt());
         backend.put("maxInFlight", maxInFlight);
+        backend.put("maxMessageCodePoints", info.maxMessageCodePoints(maxMessageCodePoints));
         backend.put("jvm", jvm());
         boolean ok = routerUp && stats != null;
         Map<String, Object> body = new LinkedHashMap<>();

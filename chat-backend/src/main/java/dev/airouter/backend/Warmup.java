@@ -17,7 +17,7 @@ final class Warmup {
                 "{\"message\":\"warm-up\",\"sessionId\":\"warm-up\",\"useHistory\":true}".getBytes(StandardCharsets.UTF_8)),
                 100);
         ChatMessage message = ChatMessage.user(request.message()).withMetadata(Map.of("agent", "warm-up"));
-        HistoryBudget.fit(List.of(message), HistoryBudget.DEFAULT_BYTES);
+        RouteBudget.fit(List.of(message), RouterLimits.DEFAULTS, request.message(), "warm-up", null);
         json.bytes(Map.of("success", true, "message", message.content(), "metadata", message.metadata()));
         json.bytes(Responses.errorReply(ApiError.badRequest("warm-up", "warm-up")).body());
     }

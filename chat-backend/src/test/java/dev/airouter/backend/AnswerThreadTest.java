@@ -36,18 +36,19 @@ class AnswerThreadTest {
     void start() {
         Json json = new Json();
         Responses responses = new Responses(json);
-        Routes routes = new Routes()
+        RouteTable routes = RouteTable.builder()
                 .post("/api/echo", call -> Reply.ok(Map.of("echo", call.body().path("text").asText())))
                 .post("/api/refuse", call -> {
                     throw ApiError.badRequest("refused", "this endpoint always refuses");
                 })
-                .monitor("/health", call -> Reply.ok(Map.of("status", "ok")));
+                .monitor("/health", call -> Reply.ok(Map.of("status", "ok")))
+                .build();
         workers = Executors.newCachedThreadPool();
         RequestHandler handler = new RequestHandler(routes, new Cors(List.of()), new BodyReader(1024, responses),
                 responses, json, workers, 8);
         io = ApiServer.createWorker();
-        server = new ApiServer(io, "127.0.0.1", 0, 1024, responses);
-        server.start("127.0.0.1", 0, exchange -> {
+        server = new ApiServer(io, 1024, responses);
+        server.handler(exchange -> {
             exchange.addExchangeCompleteListener((ex, next) -> {
                 completions.add(ex.getRequestPath() + " " + ex.getStatusCode() + " "
                         + (ex.isInIoThread() ? "io" : Thread.currentThread().getName()));
@@ -55,6 +56,7 @@ class AnswerThreadTest {
             });
             handler.handleRequest(exchange);
         });
+        server.bind("127.0.0.1", 0);
         http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
     }
 

@@ -26,7 +26,7 @@ class BadRequestTest {
 
     @BeforeAll
     static void start() throws InterruptedException {
-        backend = TestBackends.memory().build().start();
+        backend = ChatBackend.create(TestBackends.memory().build()).start();
         http = RawHttp.to(backend.url());
     }
 
@@ -104,10 +104,11 @@ class BadRequestTest {
     }
 
     @Test
-    void unknownAgentIsPassedOnAs400() {
+    void unknownAgentIs400ListingTheRoutersAgents() {
         JsonNode body = expectError(http.postJson("/api/chat", toJson(Map.of("message", "hi", "agent", "no-such-agent"))),
-                400, "router rejected the request");
-        assertThat(body.path("details").asText()).contains("unknown agent");
+                400, "unknown agent");
+        assertThat(body.path("details").asText()).startsWith("unknown agent 'no-such-agent'; valid agents: general-chat,")
+                .contains("calculator");
     }
 
     @Test

@@ -21,7 +21,7 @@ class ChatApiTest {
 
     @BeforeAll
     static void start() throws InterruptedException {
-        backend = TestBackends.memory().build().start();
+        backend = ChatBackend.create(TestBackends.memory().build()).start();
         http = RawHttp.to(backend.url());
     }
 

@@ -16,14 +16,14 @@ class ReadmeExampleTest {
 
     @Test
     void embeddingExampleRuns() throws InterruptedException {
-        try (ChatBackend backend = ChatBackend.builder()
+        BackendConfig config = BackendConfig.builder()
                 .port(0)                                        // README: 3002; 0 = any free port
                 .routerDirectory(Path.of("../python-router"))   // README: python-router; holds ai_router
                 .routerPort(0)                                  // not in the README: tests never use 8888
                 .logDir(TestBackends.tempDir())                 // not in the README: default ./logs
                 .corsOrigins(List.of("http://localhost:5173"))
-                .build()
-                .start()) {                                     // store → router ready → listening
+                .build();
+        try (ChatBackend backend = ChatBackend.create(config).start()) { // store → router ready → listening
             System.out.println("chat API at " + backend.url() + ", router " + backend.routerStatus().state());
             backend.addRouterListener(e -> {
                 if (e.state() == ProcessState.FAILED) {

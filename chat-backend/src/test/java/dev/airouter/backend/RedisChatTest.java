@@ -33,9 +33,9 @@ class RedisChatTest {
 
     @BeforeAll
     static void start(RedisServer redis) throws InterruptedException {
-        backend = TestBackends.base(0, 0)
+        backend = ChatBackend.create(TestBackends.base(0, 0)
                 .storeConfig(SessionStoreConfig.builder().redisUrl(redis.url()).historyLimit(200).build())
-                .build().start();
+                .build()).start();
         http = RawHttp.to(backend.url());
     }
 
@@ -96,8 +96,8 @@ class RedisChatTest {
     @Test
     void redisOutageIs503WithAClearErrorAndRecovers() throws InterruptedException {
         try (RedisServer redis = RedisServer.start();
-                ChatBackend own = TestBackends.base(0, 0)
-                        .storeConfig(SessionStoreConfig.builder().redisUrl(redis.url()).build()).build().start()) {
+                ChatBackend own = ChatBackend.create(TestBackends.base(0, 0)
+                        .storeConfig(SessionStoreConfig.builder().redisUrl(redis.url()).build()).build()).start()) {
             RawHttp client = RawHttp.to(own.url());
             assertThat(client.postJson("/api/chat", toJson(Map.of("message", "Hello"))).status()).isEqualTo(200);
 

@@ -3,6 +3,7 @@ package dev.airouter.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.airouter.session.ChatMessage;
 import java.util.ArrayList;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** Which stored messages go to the router: the newest that fit its limits by count and by bytes, oldest first. */
 class RouteBudgetTest {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new Json().mapper(); // the encoder the router client uses
 
     @Test
     void keepsEverythingUnderTheLimitsInOrder() {
@@ -59,8 +60,10 @@ class RouteBudgetTest {
     @Test
     void theEncodedRequestNeverExceedsTheRoutersBodyLimit() throws Exception {
         Random random = new Random(42);
-        String[] alphabet = {"a", "é", "中", "😀", "\n", "\"", "\\", "\u0001", "\u2028", " "};
-        for (int round = 0; round < 50; round++) {
+        String[] mixed = {"a", "é", "中", "😀", "\n", "\"", "\\", "\u0001", "\u2028", " "};
+        String[] emoji = {"😀", "🦀"};
+        for (int round = 0; round < 60; round++) {
+            String[] alphabet = round % 3 == 0 ? emoji : mixed; // emoji alone: no slack from over-counted escapes
             long limit = 4096 + random.nextInt(60_000);
             RouterLimits limits = RouterLimits.DEFAULTS.withMaxBodyBytes(limit);
             int maxQuery = RouteBudget.maxQueryCodePoints(limits);
@@ -77,6 +80,14 @@ class RouteBudgetTest {
             body.put("agent", agent);
             assertThat((long) JSON.writeValueAsBytes(body).length).as("round %d, limit %d", round, limit)
                     .isLessThanOrEqualTo(limit);
+        }
+    }
+
+    @Test
+    void theEstimateIsExactForTextThatNeedsNoEscapes() throws Exception {
+        for (String text : List.of("plain ascii", "é中😀🦀 mixed", "😀".repeat(1000))) {
+            ArrayNode one = JSON.createArrayNode().add(text);
+            assertThat(RouteBudget.jsonBytes(text)).as(text).isEqualTo(JSON.writeValueAsBytes(one).length - 4);
         }
     }
 

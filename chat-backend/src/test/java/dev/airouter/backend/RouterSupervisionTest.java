@@ -32,7 +32,7 @@ class RouterSupervisionTest {
     @Test
     void killedRouterAnswers503AtOnceThenRecoversWithConversationIntact() throws InterruptedException {
         List<ProcessEvent> events = new CopyOnWriteArrayList<>();
-        try (ChatBackend backend = TestBackends.memory().build()) {
+        try (ChatBackend backend = ChatBackend.create(TestBackends.memory().build())) {
             backend.addRouterListener(events::add);
             backend.start();
             RawHttp http = RawHttp.to(backend.url());
@@ -67,7 +67,7 @@ class RouterSupervisionTest {
     @Test
     void routerThatCrashesAtStartFailsTheStartWithItsLastLinesAndNothingListens() {
         int port = FreePorts.next();
-        ChatBackend backend = TestBackends.memory(port, 0).routerCommand(Fixtures.crash(3, 4)).build();
+        ChatBackend backend = ChatBackend.create(TestBackends.memory(port, 0).routerCommand(Fixtures.crash(3, 4)).build());
         assertThatThrownBy(backend::start)
                 .isInstanceOf(ProcessExitedException.class)
                 .hasMessageContaining("exit")
@@ -85,7 +85,7 @@ class RouterSupervisionTest {
         try {
             await().atMost(Duration.ofSeconds(10)).until(() -> accepts(routerPort));
             int port = FreePorts.next();
-            ChatBackend backend = TestBackends.memory(port, routerPort).build();
+            ChatBackend backend = ChatBackend.create(TestBackends.memory(port, routerPort).build());
             assertThatThrownBy(backend::start)
                     .isInstanceOf(PortInUseException.class)
                     .hasMessageContaining("port " + routerPort)
@@ -105,7 +105,7 @@ class RouterSupervisionTest {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             await().atMost(Duration.ofSeconds(15)).until(() -> accepts(routerPort));
-            try (ChatBackend backend = TestBackends.memory(0, routerPort).build().start()) {
+            try (ChatBackend backend = ChatBackend.create(TestBackends.memory(0, routerPort).build()).start()) {
                 assertThat(backend.routerStatus().state()).isEqualTo(ProcessState.ADOPTED);
                 assertThat(backend.routerStatus().owned()).isFalse();
                 RawHttp http = RawHttp.to(backend.url());
@@ -127,8 +127,8 @@ class RouterSupervisionTest {
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
             await().atMost(Duration.ofSeconds(15)).until(() -> accepts(routerPort));
-            try (ChatBackend backend = ChatBackend.builder().port(0).shutdownHook(false).storeConfig(TestBackends.memoryStore())
-                    .routerUrl("http://127.0.0.1:" + routerPort).build().start()) {
+            try (ChatBackend backend = ChatBackend.create(BackendConfig.builder().port(0).shutdownHook(false).storeConfig(TestBackends.memoryStore())
+                    .routerUrl("http://127.0.0.1:" + routerPort).build()).start()) {
                 assertThat(backend.routerUrl().toString()).isEqualTo("http://127.0.0.1:" + routerPort + "/");
                 assertThat(backend.routerStatus().owned()).isFalse();
                 RawHttp http = RawHttp.to(backend.url());
@@ -148,8 +148,8 @@ class RouterSupervisionTest {
     @Test
     void unreachableExternalRouterFailsTheStart() {
         int routerPort = FreePorts.next();
-        ChatBackend backend = ChatBackend.builder().port(0).shutdownHook(false).storeConfig(TestBackends.memoryStore())
-                .routerUrl("http://127.0.0.1:" + routerPort).build();
+        ChatBackend backend = ChatBackend.create(BackendConfig.builder().port(0).shutdownHook(false).storeConfig(TestBackends.memoryStore())
+                .routerUrl("http://127.0.0.1:" + routerPort).build());
         assertThatThrownBy(backend::start).isInstanceOf(BackendException.class)
                 .hasMessageContaining("http://127.0.0.1:" + routerPort)
                 .hasMessageContaining("does not answer GET /health");
@@ -159,7 +159,7 @@ class RouterSupervisionTest {
     void backendPortInUseIsAClearErrorAndTheRouterIsStopped() throws Exception {
         try (java.net.ServerSocket taken = FreePorts.occupy()) {
             int port = taken.getLocalPort();
-            ChatBackend backend = TestBackends.memory(port, 0).build();
+            ChatBackend backend = ChatBackend.create(TestBackends.memory(port, 0).build());
             assertThatThrownBy(backend::start).isInstanceOf(BackendException.class)
                     .hasMessageContaining("127.0.0.1:" + port);
         }

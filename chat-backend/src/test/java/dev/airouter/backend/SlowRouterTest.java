@@ -42,8 +42,8 @@ class SlowRouterTest {
 
     @Test
     void routerSlowerThanTheTimeoutIs504() throws InterruptedException {
-        try (ChatBackend backend = TestBackends.memory().routerCommand(TestBackends.slowRouter(3000))
-                .routerTimeout(Duration.ofMillis(300)).build().start()) {
+        try (ChatBackend backend = ChatBackend.create(TestBackends.memory().routerCommand(TestBackends.slowRouter(3000))
+                .routerTimeout(Duration.ofMillis(300)).build()).start()) {
             RawHttp http = RawHttp.to(backend.url());
             long begin = System.nanoTime();
             RawHttp.Response response = http.postJson("/api/chat", toJson(Map.of("message", "hello")));
@@ -56,8 +56,8 @@ class SlowRouterTest {
 
     @Test
     void requestsBeyondMaxInFlightAre503AtOnce() throws InterruptedException {
-        try (ChatBackend backend = TestBackends.memory().routerCommand(TestBackends.slowRouter(1500))
-                .maxInFlight(2).build().start()) {
+        try (ChatBackend backend = ChatBackend.create(TestBackends.memory().routerCommand(TestBackends.slowRouter(1500))
+                .maxInFlight(2).build()).start()) {
             RawHttp http = RawHttp.to(backend.url());
             List<CompletableFuture<RawHttp.Response>> slow = List.of(chatAsync(http, "one"), chatAsync(http, "two"));
             await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20)).until(() ->
@@ -73,7 +73,7 @@ class SlowRouterTest {
 
     @Test
     void stopLetsInFlightRequestsFinishThenRefusesConnections() throws InterruptedException {
-        ChatBackend backend = TestBackends.memory().routerCommand(TestBackends.slowRouter(800)).build().start();
+        ChatBackend backend = ChatBackend.create(TestBackends.memory().routerCommand(TestBackends.slowRouter(800)).build()).start();
         RawHttp http = RawHttp.to(backend.url());
         List<CompletableFuture<RawHttp.Response>> inFlight = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
@@ -96,8 +96,8 @@ class SlowRouterTest {
 
     @Test
     void drainIsBoundedWhenRequestsTakeTooLong() throws InterruptedException {
-        ChatBackend backend = TestBackends.memory().routerCommand(TestBackends.slowRouter(10_000))
-                .drainTimeout(Duration.ofMillis(300)).build().start();
+        ChatBackend backend = ChatBackend.create(TestBackends.memory().routerCommand(TestBackends.slowRouter(10_000))
+                .drainTimeout(Duration.ofMillis(300)).build()).start();
         RawHttp http = RawHttp.to(backend.url());
         CompletableFuture<RawHttp.Response> stuck = chatAsync(http, "stuck");
         await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(10)).until(() ->

@@ -17,12 +17,12 @@ final class TestBackends {
     private TestBackends() {}
 
     /** Memory store, spawned router on a free port, logs in a temp dir, no shutdown hook. */
-    static ChatBackend.Builder memory() {
+    static BackendConfig.Builder memory() {
         return memory(0, 0);
     }
 
     /** Memory store on the given ports. */
-    static ChatBackend.Builder memory(int port, int routerPort) {
+    static BackendConfig.Builder memory(int port, int routerPort) {
         return base(port, routerPort).storeConfig(memoryStore());
     }
 
@@ -30,9 +30,13 @@ final class TestBackends {
         return SessionStoreConfig.builder().redisUrl("none").build();
     }
 
+    static SessionStoreConfig memoryStore(int historyLimit) {
+        return SessionStoreConfig.builder().redisUrl("none").historyLimit(historyLimit).build();
+    }
+
     /** Everything but the store. */
-    static ChatBackend.Builder base(int port, int routerPort) {
-        return ChatBackend.builder()
+    static BackendConfig.Builder base(int port, int routerPort) {
+        return BackendConfig.builder()
                 .port(port)
                 .routerPort(routerPort)
                 .routerDirectory(ROUTER_SOURCES)
@@ -45,13 +49,33 @@ final class TestBackends {
      * test resources so that its path marks it for {@link dev.airouter.testing.NoLeftoverProcesses}.
      */
     static List<String> slowRouter(long delayMillis) {
-        Path script = Fixtures.directory().resolve("slow_router.py");
-        try (InputStream in = TestBackends.class.getResourceAsStream("slow_router.py")) {
+        return List.of(Fixtures.python(), script("slow_router.py").toString(), Long.toString(delayMillis));
+    }
+
+    /**
+     * A router stand-in that advertises neither limits nor agents, refuses more than
+     * {@code maxHistory} history messages and any agent but {@code echo} with a 400, and answers
+     * {@code "<n> history messages"}.
+     */
+    static List<String> plainRouter(int maxHistory) {
+        return List.of(Fixtures.python(), script("plain_router.py").toString(), Integer.toString(maxHistory));
+    }
+
+    /** The bundled router run as a custom command, with extra arguments (e.g. its limit flags). */
+    static List<String> bundledRouter(String... args) {
+        List<String> command = new java.util.ArrayList<>(List.of(Fixtures.python(), "-m", "ai_router", "--lifeline", "ppid"));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    private static Path script(String name) {
+        Path script = Fixtures.directory().resolve(name);
+        try (InputStream in = TestBackends.class.getResourceAsStream(name)) {
             Files.copy(in, script, StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return List.of(Fixtures.python(), script.toString(), Long.toString(delayMillis));
+        return script;
     }
 
     static Path tempDir() {

@@ -28,6 +28,12 @@ final class RunOptions {
             description = "Use an already running router at this base URL; never spawn one (env AIROUTER_ROUTER_URL).")
     String routerUrl;
 
+    @Option(names = "--router-max-history", defaultValue = "${env:AIROUTER_ROUTER_MAX_HISTORY}", paramLabel = "N",
+            description = "History messages sent per turn to a router that does not advertise its limits in /health"
+                    + " (--router-command, --router-url), 0-100000; the bundled router advertises its own"
+                    + " (env AIROUTER_ROUTER_MAX_HISTORY; default 500).")
+    Integer routerMaxHistory;
+
     @Option(names = "--redis-url", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}", paramLabel = "URL",
             description = "Redis for sessions; 'none' = in-memory; unreachable = in-memory with a notice (env REDIS_URL; default ${DEFAULT-VALUE}).")
     String redisUrl;

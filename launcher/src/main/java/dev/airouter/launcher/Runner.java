@@ -1,17 +1,15 @@
 package dev.airouter.launcher;
 
+import dev.airouter.backend.BackendConfig;
 import dev.airouter.backend.ChatBackend;
+import dev.airouter.lifecycle.Executables;
 import dev.airouter.lifecycle.HealthCheck;
 import dev.airouter.lifecycle.ManagedProcess;
 import dev.airouter.lifecycle.PortHolder;
 import dev.airouter.lifecycle.ProcessConfig;
 import dev.airouter.lifecycle.ProcessState;
 import dev.airouter.lifecycle.ProcessStatus;
-import dev.airouter.session.SessionStoreConfig;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -65,11 +63,16 @@ final class Runner {
 
     int run() throws InterruptedException {
         long t0 = System.nanoTime();
-        validate();
+        if (frontendOptions != null) {
+            port("--frontend-port", frontendOptions.port());
+        }
         List<String> routerCommand = options.routerCommand == null || options.routerCommand.isBlank() ? null
                 : parseCommand(options.routerCommand);
+        int frontendPort = frontendOptions == null ? -1 : resolvePort(frontendOptions.port());
+        BackendConfig config = BackendOptions.configure(options, routerCommand, frontendPort,
+                line -> console.line(Console.Source.ROUTER, line), spec);
         Path routerDir = null;
-        if (options.routerUrl == null && routerCommand == null) {
+        if (config.routerUrl().isEmpty() && routerCommand == null) {
             requireOnPath("python3", "the bundled AI router needs python3 (3.9 or newer)",
                     "install python3, or use --router-url URL (a running router) or --router-command CMD");
             routerDir = RouterSources.locate();
@@ -77,16 +80,25 @@ final class Runner {
         if (frontendOptions != null) {
             checkFrontendPrerequisites();
         }
-        int backendPort = resolvePort(options.backendPort);
-        int frontendPort = frontendOptions == null ? -1 : resolvePort(frontendOptions.port());
-        int routerPort = options.routerUrl != null ? -1 : resolvePort(options.routerPort);
-        requireFree(options.host, backendPort, "--backend-port");
+        int backendPort = resolvePort(config.port());
+        int routerPort = config.routerUrl().isPresent() ? -1 : resolvePort(config.routerPort());
+        Path dir = routerDir;
+        config = BackendOptions.amend(config, b -> {
+            b.port(backendPort);
+            if (routerPort >= 0) {
+                b.routerPort(routerPort);
+            }
+            if (dir != null) {
+                b.routerDirectory(dir);
+            }
+        }, spec);
+        requireFree(config.host(), backendPort, "--backend-port");
         if (frontendOptions != null) {
             requireFree("127.0.0.1", frontendPort, "--frontend-port");
         }
         installSignalHandlers();
 
-        ChatBackend backend = buildBackend(backendPort, routerPort, routerDir, routerCommand, frontendPort);
+        ChatBackend backend = ChatBackend.create(config);
         register(backend::stop);
         ManagedProcess frontend = null;
         try {
@@ -128,43 +140,6 @@ final class Runner {
     }
 
     // ---- start -----------------------------------------------------------------------------
-
-    private ChatBackend buildBackend(int port, int routerPort, Path routerDir, List<String> routerCommand,
-            int frontendPort) {
-        SessionStoreConfig store;
-        try {
-            store = SessionStoreConfig.builder().redisUrl(options.redisUrl).historyLimit(options.historyLimit)
-                    .ttl(options.sessionTtl).build();
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        List<String> origins = new ArrayList<>();
-        if (options.corsOrigins != null) {
-            options.corsOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(origins::add);
-        }
-        int fp = frontendPort > 0 ? frontendPort : 3000;
-        origins.add("http://127.0.0.1:" + fp);
-        origins.add("http://localhost:" + fp);
-        ChatBackend.Builder b = ChatBackend.builder().host(options.host).port(port).logDir(options.logDir)
-                .storeConfig(store).corsOrigins(origins).routerTimeout(options.routerTimeout)
-                .maxBodyBytes(options.maxBodyBytes)
-                .routerOutput(line -> console.line(Console.Source.ROUTER, line));
-        if (options.routerUrl != null && !options.routerUrl.isBlank()) {
-            b.routerUrl(options.routerUrl);
-        } else {
-            b.routerPort(routerPort);
-            if (routerCommand != null) {
-                b.routerCommand(routerCommand);
-            } else {
-                b.routerDirectory(routerDir);
-            }
-        }
-        try {
-            return b.build();
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-    }
 
     private ManagedProcess startFrontend(int port, int backendPort) throws InterruptedException {
         Path dir = frontendOptions.directory().toAbsolutePath().normalize();
@@ -233,7 +208,7 @@ final class Runner {
     private void banner(ChatBackend backend, int frontendPort, long t0) {
         ProcessStatus router = backend.routerStatus();
         String pid = router.pid().isPresent() ? "pid " + router.pid().getAsLong() : "pid unknown";
-        String how = options.routerUrl != null ? "external" : router.owned() ? "owned" : "adopted";
+        String how = backend.config().routerUrl().isPresent() ? "external" : router.owned() ? "owned" : "adopted";
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "ready in %.1f s%n", (System.nanoTime() - t0) / 1e9));
         if (frontendPort > 0) {
@@ -362,28 +337,6 @@ final class Runner {
 
     // ---- checks ----------------------------------------------------------------------------
 
-    private void validate() {
-        port("--backend-port", options.backendPort);
-        port("--router-port", options.routerPort);
-        if (frontendOptions != null) {
-            port("--frontend-port", frontendOptions.port());
-        }
-        if (options.historyLimit < 1 || options.historyLimit > 100_000) {
-            usage("--history-limit must be between 1 and 100000, was " + options.historyLimit);
-        }
-        if (options.maxBodyBytes < 1024) {
-            usage("--max-body-bytes must be at least 1024, was " + options.maxBodyBytes);
-        }
-        boolean url = options.routerUrl != null && !options.routerUrl.isBlank();
-        boolean command = options.routerCommand != null && !options.routerCommand.isBlank();
-        if (url && command) {
-            usage("--router-url and --router-command exclude each other: use a running router, or run your own command");
-        }
-        if (url && !options.routerUrl.matches("https?://[^\\s/]+(/.*)?")) {
-            usage("--router-url '" + options.routerUrl + "' is not an http(s) URL; expected e.g. http://127.0.0.1:8888");
-        }
-    }
-
     private List<String> parseCommand(String line) {
         try {
             return CommandLines.split(line);
@@ -420,25 +373,13 @@ final class Runner {
     }
 
     private static void requireOnPath(String executable, String why, String fix) {
-        String path = System.getenv().getOrDefault("PATH", "");
-        for (String d : path.split(java.io.File.pathSeparator)) {
-            if (!d.isEmpty() && Files.isExecutable(Path.of(d, executable))) {
-                return;
-            }
+        if (Executables.onPath(executable).isEmpty()) {
+            throw new IllegalStateException("'" + executable + "' was not found on PATH: " + why + "; " + fix);
         }
-        throw new IllegalStateException("'" + executable + "' was not found on PATH: " + why + "; " + fix);
     }
 
     private static int resolvePort(int port) {
-        if (port != 0) {
-            return port;
-        }
-        try (ServerSocket s = new ServerSocket()) {
-            s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-            return s.getLocalPort();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot find a free port: " + e.getMessage(), e);
-        }
+        return port != 0 ? port : PortHolder.freeLoopbackPort();
     }
 
     private void requireFree(String host, int port, String option) {

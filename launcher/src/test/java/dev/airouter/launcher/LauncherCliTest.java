@@ -36,7 +36,8 @@ class LauncherCliTest {
         assertThat(dev.code()).isZero();
         assertThat(dev.out()).contains("--backend-port", "--frontend-port", "--router-port", "--router-command",
                 "--router-url", "--redis-url", "--history-limit", "--session-ttl", "--log-dir", "--no-frontend",
-                "--frontend-dir", "AIROUTER_BACKEND_PORT", "REDIS_URL");
+                "--frontend-dir", "--router-max-history", "AIROUTER_BACKEND_PORT", "AIROUTER_ROUTER_MAX_HISTORY",
+                "REDIS_URL");
     }
 
     @Test
@@ -64,11 +65,32 @@ class LauncherCliTest {
         Result both = run("backend", "--router-url", "http://127.0.0.1:1", "--router-command", "x",
                 "--log-dir", logs.toString());
         assertThat(both.code()).isEqualTo(2);
-        assertThat(both.err()).contains("--router-url and --router-command exclude each other");
+        assertThat(both.err()).contains("--router-url (http://127.0.0.1:1/) and --router-command ([x]) conflict");
 
         Result quote = run("backend", "--router-command", "python3 'unclosed", "--log-dir", logs.toString());
         assertThat(quote.code()).isEqualTo(2);
         assertThat(quote.err()).contains("--router-command").contains("unclosed ' quote");
+
+        Result path = run("backend", "--router-url", "http://127.0.0.1:1/route", "--log-dir", logs.toString());
+        assertThat(path.code()).isEqualTo(2);
+        assertThat(path.err()).contains("--router-url must be an http(s) base URL without a path")
+                .contains("http://127.0.0.1:1/route");
+
+        Result history = run("backend", "--router-max-history", "-1", "--log-dir", logs.toString());
+        assertThat(history.code()).isEqualTo(2);
+        assertThat(history.err()).contains("--router-max-history must be 0-100000").contains("was -1");
+
+        Result huge = run("backend", "--max-body-bytes", "999999999", "--log-dir", logs.toString());
+        assertThat(huge.code()).isEqualTo(2);
+        assertThat(huge.err()).contains("--max-body-bytes must be 1024-67108864, was 999999999");
+
+        Result small = run("backend", "--max-body-bytes", "2000", "--log-dir", logs.toString());
+        assertThat(small.code()).isEqualTo(2);
+        assertThat(small.err()).contains("--max-body-bytes (2000) cannot hold a message of maxMessageCodePoints (8000)");
+
+        Result limit = run("backend", "--history-limit", "0", "--log-dir", logs.toString());
+        assertThat(limit.code()).isEqualTo(2);
+        assertThat(limit.err()).contains("--history-limit must be between 1 and 100000, got 0");
 
         Result unknown = run("deploy");
         assertThat(unknown.code()).isEqualTo(2);
@@ -112,6 +134,17 @@ class LauncherCliTest {
         } finally {
             server.stop(0);
         }
+    }
+
+    @Test
+    void configMessagesNameTheOptionWhereTheyNameAField() {
+        assertThat(BackendOptions.translate("port must be 0-65535 (0 = any free port), was 70000"))
+                .isEqualTo("--backend-port must be 0-65535 (0 = any free port), was 70000");
+        assertThat(BackendOptions.translate("ttl (1 ms) must be longer than commandTimeout (500 ms)"))
+                .isEqualTo("--session-ttl (1 ms) must be longer than commandTimeout (500 ms)");
+        assertThat(BackendOptions.translate("maxBodyBytes (2000) cannot hold …; raise maxBodyBytes or lower it"))
+                .isEqualTo("--max-body-bytes (2000) cannot hold …; raise --max-body-bytes or lower it");
+        assertThat(BackendOptions.translate("cannot listen on host: port busy")).isEqualTo("cannot listen on host: port busy");
     }
 
     @Test

@@ -1,0 +1,599 @@
+package dev.airouter.backend;
+
+import dev.airouter.lifecycle.LivenessProbe;
+import dev.airouter.lifecycle.RestartPolicy;
+import dev.airouter.session.SessionStoreConfig;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import okhttp3.HttpUrl;
+
+/**
+ * Immutable settings of a {@link ChatBackend}; build one with {@link #builder()}, vary one with
+ * {@link #toBuilder()}, start a backend with {@link ChatBackend#create(BackendConfig)}.
+ *
+ * <table>
+ *   <caption>Options and defaults</caption>
+ *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
+ *   <tr><td>{@code host}</td><td>{@code 127.0.0.1}</td><td>address to listen on</td></tr>
+ *   <tr><td>{@code port}</td><td>3002</td><td>port to listen on; 0 = any free port</td></tr>
+ *   <tr><td>{@code routerPort}</td><td>8888</td><td>port of the spawned or adopted router; 0 = a free
+ *       port (never adopts)</td></tr>
+ *   <tr><td>{@code routerUrl}</td><td>none</td><td>use a router that runs elsewhere; never spawned</td></tr>
+ *   <tr><td>{@code routerCommand}</td><td>{@code python3 -m ai_router …}</td><td>spawn this instead</td></tr>
+ *   <tr><td>{@code routerDirectory}</td><td>{@code ./python-router} if it exists</td><td>holds the
+ *       {@code ai_router} package; the router's working directory</td></tr>
+ *   <tr><td>{@code routerLimits}</td><td>{@link RouterLimits#DEFAULTS}</td><td>what a router that does
+ *       not advertise its limits is assumed to accept</td></tr>
+ *   <tr><td>{@code logDir}</td><td>{@code ./logs}</td><td>where {@code ai-router.log} goes</td></tr>
+ *   <tr><td>{@code routerOutput}</td><td>none</td><td>receives each line the router prints</td></tr>
+ *   <tr><td>{@code storeConfig}</td><td>{@link SessionStoreConfig#ofDefaults()}</td><td>session store</td></tr>
+ *   <tr><td>{@code corsOrigins}</td><td>{@code http://localhost:3000}, {@code http://127.0.0.1:3000}</td>
+ *       <td>browser origins allowed by CORS</td></tr>
+ *   <tr><td>{@code routerTimeout}</td><td>30 s</td><td>longest router call, then 504</td></tr>
+ *   <tr><td>{@code maxBodyBytes}</td><td>1 MiB</td><td>largest request body, then 413</td></tr>
+ *   <tr><td>{@code maxMessageCodePoints}</td><td>8,000</td><td>longest chat message (the router's own
+ *       limit applies too), then 400</td></tr>
+ *   <tr><td>{@code maxInFlight}</td><td>64</td><td>requests admitted at once, then 503</td></tr>
+ *   <tr><td>{@code restartPolicy}</td><td>{@link RestartPolicy#onFailure()}</td><td>router restarts</td></tr>
+ *   <tr><td>{@code livenessProbe}</td><td>none</td><td>restart a router that stops answering</td></tr>
+ *   <tr><td>{@code drainTimeout}</td><td>5 s</td><td>how long {@code stop()} lets requests finish</td></tr>
+ *   <tr><td>{@code shutdownHook}</td><td>true</td><td>a JVM shutdown hook calls {@code stop()}</td></tr>
+ * </table>
+ *
+ * <p>Each setter checks its value at once and may be called once per builder; {@link Builder#build()}
+ * checks the rules between options. Every message names the option, the rule and the value, so a
+ * command line can translate option names and pass the message on. Instances are immutable and
+ * thread-safe; builders are not thread-safe.
+ */
+public final class BackendConfig {
+    /** UTF-8 needs at most 4 bytes per code point; 1 KiB covers the rest of a chat request's JSON. */
+    private static final int REQUEST_ENVELOPE_BYTES = 1024;
+
+    private final String host;
+    private final int port;
+    private final int routerPort;
+    private final HttpUrl routerUrl;
+    private final List<String> routerCommand;
+    private final Path routerDirectory;
+    private final RouterLimits routerLimits;
+    private final Path logDir;
+    private final Consumer<String> routerOutput;
+    private final SessionStoreConfig storeConfig;
+    private final List<String> corsOrigins;
+    private final Duration routerTimeout;
+    private final long maxBodyBytes;
+    private final int maxMessageCodePoints;
+    private final int maxInFlight;
+    private final RestartPolicy restartPolicy;
+    private final LivenessProbe livenessProbe;
+    private final Duration drainTimeout;
+    private final boolean shutdownHook;
+
+    private BackendConfig(Builder b, Path routerDirectory) {
+        this.host = b.host;
+        this.port = b.port;
+        this.routerPort = b.routerPort;
+        this.routerUrl = b.routerUrl;
+        this.routerCommand = b.routerCommand;
+        this.routerDirectory = routerDirectory;
+        this.routerLimits = b.routerLimits;
+        this.logDir = b.logDir;
+        this.routerOutput = b.routerOutput;
+        this.storeConfig = b.storeConfig;
+        this.corsOrigins = b.corsOrigins;
+        this.routerTimeout = b.routerTimeout;
+        this.maxBodyBytes = b.maxBodyBytes;
+        this.maxMessageCodePoints = b.maxMessageCodePoints;
+        this.maxInFlight = b.maxInFlight;
+        this.restartPolicy = b.restartPolicy;
+        this.livenessProbe = b.livenessProbe;
+        this.drainTimeout = b.drainTimeout;
+        this.shutdownHook = b.shutdownHook;
+    }
+
+    /** @return a builder holding the defaults */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * @return the defaults, i.e. {@code builder().build()}
+     * @throws IllegalArgumentException if the default router directory cannot be used (see {@link Builder#build()})
+     */
+    public static BackendConfig ofDefaults() {
+        return builder().build();
+    }
+
+    /** @return a builder holding this config's values, each of which may be set once more */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.host = host;
+        b.port = port;
+        b.routerPort = routerPort;
+        b.routerUrl = routerUrl;
+        b.routerCommand = routerCommand;
+        b.routerDirectory = routerDirectory;
+        b.routerLimits = routerLimits;
+        b.logDir = logDir;
+        b.routerOutput = routerOutput;
+        b.storeConfig = storeConfig;
+        b.corsOrigins = corsOrigins;
+        b.routerTimeout = routerTimeout;
+        b.maxBodyBytes = maxBodyBytes;
+        b.maxMessageCodePoints = maxMessageCodePoints;
+        b.maxInFlight = maxInFlight;
+        b.restartPolicy = restartPolicy;
+        b.livenessProbe = livenessProbe;
+        b.drainTimeout = drainTimeout;
+        b.shutdownHook = shutdownHook;
+        return b;
+    }
+
+    /** @return the address the backend listens on */
+    public String host() {
+        return host;
+    }
+
+    /** @return the configured port (0 = any free port; {@link ChatBackend#port()} has the actual one) */
+    public int port() {
+        return port;
+    }
+
+    /** @return the router's port on 127.0.0.1 (0 = a free port picked before spawning) */
+    public int routerPort() {
+        return routerPort;
+    }
+
+    /** @return the base URL of a router that runs elsewhere, if one is configured */
+    public Optional<URI> routerUrl() {
+        return Optional.ofNullable(routerUrl).map(HttpUrl::uri);
+    }
+
+    /** @return the command spawned instead of the bundled router, if one is configured */
+    public Optional<List<String>> routerCommand() {
+        return Optional.ofNullable(routerCommand);
+    }
+
+    /** @return the router's directory, if one is configured or {@code ./python-router} exists */
+    public Optional<Path> routerDirectory() {
+        return Optional.ofNullable(routerDirectory);
+    }
+
+    /** @return what a router that does not advertise its limits is assumed to accept */
+    public RouterLimits routerLimits() {
+        return routerLimits;
+    }
+
+    /** @return where the router's log goes */
+    public Path logDir() {
+        return logDir;
+    }
+
+    /** @return the consumer of the router's output lines, if one is configured */
+    public Optional<Consumer<String>> routerOutput() {
+        return Optional.ofNullable(routerOutput);
+    }
+
+    /** @return the session store settings */
+    public SessionStoreConfig storeConfig() {
+        return storeConfig;
+    }
+
+    /** @return the origins allowed by CORS */
+    public List<String> corsOrigins() {
+        return corsOrigins;
+    }
+
+    /** @return how long one router call may take */
+    public Duration routerTimeout() {
+        return routerTimeout;
+    }
+
+    /** @return the largest request body in bytes */
+    public long maxBodyBytes() {
+        return maxBodyBytes;
+    }
+
+    /** @return the longest chat message in code points (a router with a lower limit lowers it further) */
+    public int maxMessageCodePoints() {
+        return maxMessageCodePoints;
+    }
+
+    /** @return how many requests are admitted at once */
+    public int maxInFlight() {
+        return maxInFlight;
+    }
+
+    /** @return when the router is restarted */
+    public RestartPolicy restartPolicy() {
+        return restartPolicy;
+    }
+
+    /** @return the router's liveness probe, if one is configured */
+    public Optional<LivenessProbe> livenessProbe() {
+        return Optional.ofNullable(livenessProbe);
+    }
+
+    /** @return how long {@link ChatBackend#stop()} lets in-flight requests finish */
+    public Duration drainTimeout() {
+        return drainTimeout;
+    }
+
+    /** @return whether {@link ChatBackend#start()} installs a JVM shutdown hook */
+    public boolean hasShutdownHook() {
+        return shutdownHook;
+    }
+
+    HttpUrl routerHttpUrl() {
+        return routerUrl;
+    }
+
+    @Override
+    public String toString() {
+        return "BackendConfig{host=" + host + ", port=" + port + ", routerPort=" + routerPort + ", routerUrl="
+                + (routerUrl == null ? "none" : routerUrl.newBuilder().password("").username("").build())
+                + ", routerCommand=" + (routerCommand == null ? "default" : routerCommand.get(0) + " …")
+                + ", routerDirectory=" + routerDirectory + ", routerLimits=" + routerLimits + ", logDir=" + logDir
+                + ", store=" + storeConfig + ", corsOrigins=" + corsOrigins + ", routerTimeout=" + routerTimeout
+                + ", maxBodyBytes=" + maxBodyBytes + ", maxMessageCodePoints=" + maxMessageCodePoints
+                + ", maxInFlight=" + maxInFlight + ", drainTimeout=" + drainTimeout + "}";
+    }
+
+    /**
+     * Builds a {@link BackendConfig}. Each setter validates its value at once and may be called only
+     * once per builder (a second call is a mistake, and fails with {@link IllegalStateException}).
+     */
+    public static final class Builder {
+        private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#]+");
+        private static final long MAX_BODY_LIMIT = 64L * 1024 * 1024;
+
+        private final Set<String> set = new HashSet<>();
+        private String host = "127.0.0.1";
+        private int port = 3002;
+        private int routerPort = 8888;
+        private HttpUrl routerUrl;
+        private List<String> routerCommand;
+        private Path routerDirectory;
+        private RouterLimits routerLimits = RouterLimits.DEFAULTS;
+        private Path logDir = Path.of("logs");
+        private Consumer<String> routerOutput;
+        private SessionStoreConfig storeConfig = SessionStoreConfig.ofDefaults();
+        private List<String> corsOrigins = List.of("http://localhost:3000", "http://127.0.0.1:3000");
+        private Duration routerTimeout = Duration.ofSeconds(30);
+        private long maxBodyBytes = 1024 * 1024;
+        private int maxMessageCodePoints = 8000;
+        private int maxInFlight = 64;
+        private RestartPolicy restartPolicy = RestartPolicy.onFailure();
+        private LivenessProbe livenessProbe;
+        private Duration drainTimeout = Duration.ofSeconds(5);
+        private boolean shutdownHook = true;
+
+        private Builder() {}
+
+        /**
+         * @param host the address to listen on, without spaces (default {@code 127.0.0.1}; loopback
+         *     keeps the API private)
+         * @return this builder
+         * @throws IllegalArgumentException if blank or containing whitespace
+         */
+        public Builder host(String host) {
+            once("host");
+            Objects.requireNonNull(host, "host");
+            if (host.isBlank() || host.chars().anyMatch(Character::isWhitespace)) {
+                throw new IllegalArgumentException("host must be an address or name without spaces, e.g. 127.0.0.1;"
+                        + " was '" + host + "'");
+            }
+            this.host = host;
+            return this;
+        }
+
+        /**
+         * @param port the port to listen on, 0–65535 (default 3002; 0 = any free port)
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder port(int port) {
+            this.port = port("port", port);
+            return this;
+        }
+
+        /**
+         * @param port the router's port on 127.0.0.1, 0–65535 (default 8888; 0 = pick a free port
+         *     before spawning, which never adopts)
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder routerPort(int port) {
+            this.routerPort = port("routerPort", port);
+            return this;
+        }
+
+        /**
+         * Uses a router that runs elsewhere: it is checked at start ({@code GET /health} must answer
+         * 2xx) and never spawned, restarted or stopped. Conflicts with {@link #routerCommand(List)}.
+         *
+         * @param url the router's base URL without a path, e.g. {@code http://127.0.0.1:8888}
+         * @return this builder
+         * @throws IllegalArgumentException if not an http(s) URL, or it has a path or query
+         */
+        public Builder routerUrl(String url) {
+            once("routerUrl");
+            Objects.requireNonNull(url, "routerUrl");
+            HttpUrl parsed = HttpUrl.parse(url.trim());
+            if (parsed == null || !parsed.encodedPath().equals("/") || parsed.query() != null
+                    || parsed.fragment() != null) {
+                throw new IllegalArgumentException("routerUrl must be an http(s) base URL without a path, e.g."
+                        + " http://127.0.0.1:8888; was '" + url + "'");
+            }
+            this.routerUrl = parsed;
+            return this;
+        }
+
+        /**
+         * Spawns this command instead of {@code python3 -m ai_router}. It gets the port in the
+         * {@code ROUTER_PORT} environment variable and is ready when
+         * {@code http://127.0.0.1:<routerPort>/health} answers any 2xx (a server already answering
+         * there is adopted). Conflicts with {@link #routerUrl(String)}.
+         *
+         * @param command the executable and its arguments
+         * @return this builder
+         * @throws IllegalArgumentException if empty or the executable is blank
+         */
+        public Builder routerCommand(List<String> command) {
+            once("routerCommand");
+            Objects.requireNonNull(command, "routerCommand");
+            command.forEach(a -> Objects.requireNonNull(a, "routerCommand argument"));
+            if (command.isEmpty() || command.get(0).isBlank()) {
+                throw new IllegalArgumentException("routerCommand must name an executable, was " + command);
+            }
+            this.routerCommand = List.copyOf(command);
+            return this;
+        }
+
+        /**
+         * @param dir the directory holding the {@code ai_router} package, and the router's working
+         *     directory (default {@code ./python-router} when it exists, else the current directory)
+         * @return this builder
+         */
+        public Builder routerDirectory(Path dir) {
+            once("routerDirectory");
+            this.routerDirectory = Objects.requireNonNull(dir, "routerDirectory");
+            return this;
+        }
+
+        /**
+         * @param limits what a router that does not advertise its limits in {@code GET /health} is
+         *     assumed to accept (default {@link RouterLimits#DEFAULTS}, the bundled router's); a router
+         *     that advertises its limits is held to its own
+         * @return this builder
+         */
+        public Builder routerLimits(RouterLimits limits) {
+            once("routerLimits");
+            this.routerLimits = Objects.requireNonNull(limits, "routerLimits");
+            return this;
+        }
+
+        /**
+         * @param dir where the router's log goes, as {@code <dir>/ai-router.log} (default {@code ./logs})
+         * @return this builder
+         */
+        public Builder logDir(Path dir) {
+            once("logDir");
+            this.logDir = Objects.requireNonNull(dir, "logDir");
+            return this;
+        }
+
+        /**
+         * @param lines receives each line the router prints (stdout and stderr), on reader threads;
+         *     must be quick and must not throw
+         * @return this builder
+         */
+        public Builder routerOutput(Consumer<String> lines) {
+            once("routerOutput");
+            this.routerOutput = Objects.requireNonNull(lines, "routerOutput");
+            return this;
+        }
+
+        /**
+         * @param config the session store settings (default {@link SessionStoreConfig#ofDefaults()}:
+         *     Redis at its default URL if reachable, else in memory)
+         * @return this builder
+         */
+        public Builder storeConfig(SessionStoreConfig config) {
+            once("storeConfig");
+            this.storeConfig = Objects.requireNonNull(config, "storeConfig");
+            return this;
+        }
+
+        /**
+         * @param origins origins allowed by CORS, as {@code scheme://host[:port]} (default
+         *     {@code http://localhost:3000} and {@code http://127.0.0.1:3000}); other origins get no CORS
+         *     headers
+         * @return this builder
+         * @throws IllegalArgumentException if an entry is not an origin
+         */
+        public Builder corsOrigins(List<String> origins) {
+            once("corsOrigins");
+            Objects.requireNonNull(origins, "corsOrigins");
+            for (String origin : origins) {
+                if (origin == null || !ORIGIN.matcher(origin).matches()) {
+                    throw new IllegalArgumentException("corsOrigins entry '" + origin + "' is not an origin; expected"
+                            + " scheme://host[:port] without a path, e.g. http://localhost:3000");
+                }
+            }
+            this.corsOrigins = List.copyOf(origins);
+            return this;
+        }
+
+        /**
+         * @param timeout how long one router call may take before the client gets 504, positive
+         *     (default 30 s)
+         * @return this builder
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder routerTimeout(Duration timeout) {
+            once("routerTimeout");
+            Objects.requireNonNull(timeout, "routerTimeout");
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("routerTimeout must be positive, was " + timeout);
+            }
+            this.routerTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param bytes the largest request body, 1 KiB–64 MiB (default 1 MiB); larger ones get 413.
+         *     It must hold a message of {@code maxMessageCodePoints} (see {@link #build()}).
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxBodyBytes(long bytes) {
+            once("maxBodyBytes");
+            if (bytes < 1024 || bytes > MAX_BODY_LIMIT) {
+                throw new IllegalArgumentException("maxBodyBytes must be 1024-" + MAX_BODY_LIMIT + ", was " + bytes);
+            }
+            this.maxBodyBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @param n the longest chat message in Unicode code points, 1–1,000,000 (default 8,000); a
+         *     router that accepts less lowers the limit to its own
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxMessageCodePoints(int n) {
+            once("maxMessageCodePoints");
+            if (n < 1 || n > 1_000_000) {
+                throw new IllegalArgumentException("maxMessageCodePoints must be 1-1000000, was " + n);
+            }
+            this.maxMessageCodePoints = n;
+            return this;
+        }
+
+        /**
+         * @param max requests admitted at once (queued for a worker or running), 1–10,000 (default
+         *     64); the next one is answered 503 at once
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxInFlight(int max) {
+            once("maxInFlight");
+            if (max < 1 || max > 10_000) {
+                throw new IllegalArgumentException("maxInFlight must be 1-10000, was " + max);
+            }
+            this.maxInFlight = max;
+            return this;
+        }
+
+        /**
+         * @param policy when to restart a router that exits (default {@link RestartPolicy#onFailure()})
+         * @return this builder
+         */
+        public Builder restartPolicy(RestartPolicy policy) {
+            once("restartPolicy");
+            this.restartPolicy = Objects.requireNonNull(policy, "restartPolicy");
+            return this;
+        }
+
+        /**
+         * @param probe restart the router after repeated failed health checks (default none)
+         * @return this builder
+         */
+        public Builder livenessProbe(LivenessProbe probe) {
+            once("livenessProbe");
+            this.livenessProbe = Objects.requireNonNull(probe, "livenessProbe");
+            return this;
+        }
+
+        /**
+         * @param timeout how long {@link ChatBackend#stop()} waits for in-flight requests, not
+         *     negative (default 5 s)
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder drainTimeout(Duration timeout) {
+            once("drainTimeout");
+            Objects.requireNonNull(timeout, "drainTimeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("drainTimeout must not be negative, was " + timeout);
+            }
+            this.drainTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param install whether {@link ChatBackend#start()} installs a JVM shutdown hook that calls
+         *     {@link ChatBackend#stop()} (default true)
+         * @return this builder
+         */
+        public Builder shutdownHook(boolean install) {
+            once("shutdownHook");
+            this.shutdownHook = install;
+            return this;
+        }
+
+        /**
+         * Checks the rules between options and builds the config.
+         *
+         * @return the config
+         * @throws IllegalArgumentException if {@code routerUrl} and {@code routerCommand} are both set;
+         *     if {@code maxBodyBytes} cannot hold a message of {@code maxMessageCodePoints} (4 bytes per
+         *     code point plus 1 KiB); if the router directory does not exist, or (for the default
+         *     command) has no {@code ai_router} package
+         */
+        public BackendConfig build() {
+            if (routerUrl != null && routerCommand != null) {
+                throw new IllegalArgumentException("routerUrl (" + routerUrl + ") and routerCommand (" + routerCommand
+                        + ") conflict: an external router is never spawned; set one of them");
+            }
+            long needed = 4L * maxMessageCodePoints + REQUEST_ENVELOPE_BYTES;
+            if (maxBodyBytes < needed) {
+                throw new IllegalArgumentException("maxBodyBytes (" + maxBodyBytes + ") cannot hold a message of"
+                        + " maxMessageCodePoints (" + maxMessageCodePoints + ") code points: that takes up to " + needed
+                        + " bytes of JSON; raise maxBodyBytes or lower maxMessageCodePoints");
+            }
+            return new BackendConfig(this, routerDirectory());
+        }
+
+        private Path routerDirectory() {
+            if (routerDirectory == null) {
+                Path fallback = Path.of("python-router");
+                return Files.isDirectory(fallback.resolve("ai_router")) ? fallback : null;
+            }
+            if (!Files.isDirectory(routerDirectory)) {
+                throw new IllegalArgumentException("routerDirectory '" + routerDirectory.toAbsolutePath()
+                        + "' does not exist or is not a directory");
+            }
+            if (routerCommand == null && routerUrl == null
+                    && !Files.isRegularFile(routerDirectory.resolve("ai_router").resolve("__main__.py"))) {
+                throw new IllegalArgumentException("routerDirectory '" + routerDirectory.toAbsolutePath()
+                        + "' has no ai_router package (ai_router/__main__.py); point it at the python-router folder");
+            }
+            return routerDirectory;
+        }
+
+        private void once(String option) {
+            if (!set.add(option)) {
+                throw new IllegalStateException(option + " was already set on this builder");
+            }
+        }
+
+        private int port(String option, int value) {
+            once(option);
+            if (value < 0 || value > 65535) {
+                throw new IllegalArgumentException(option + " must be 0-65535 (0 = any free port), was " + value);
+            }
+            return value;
+        }
+    }
+}

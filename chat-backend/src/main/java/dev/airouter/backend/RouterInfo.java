@@ -1,0 +1,145 @@
+package dev.airouter.backend;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the backend knows of a router from its health answers: the limits it accepts (advertised,
+ * or the configured assumption for a router that advertises none) and, when advertised, the names
+ * of its agents.
+ *
+ * @param limits what one {@code POST /route} may carry
+ * @param advertised whether the limits came from the router itself
+ * @param agents the router's agent names, when it lists them ({@code agent_names} in {@code /health})
+ */
+record RouterInfo(RouterLimits limits, boolean advertised, Optional<Set<String>> agents) {
+    private static final Logger LOG = LoggerFactory.getLogger(RouterInfo.class);
+
+    RouterInfo {
+        agents = agents.map(a -> java.util.Collections.unmodifiableSet(new LinkedHashSet<>(a))); // keeps the router's order
+    }
+
+    /** What is assumed before (or without) an advertisement. */
+    static RouterInfo assumed(RouterLimits limits) {
+        return new RouterInfo(limits, false, Optional.empty());
+    }
+
+    /**
+     * The longest chat message this router can take with no history: the configured limit, the
+     * router's query limit, and what its body limit leaves room for, whichever is smallest.
+     */
+    int maxMessageCodePoints(int configured) {
+        return Math.max(1, Math.min(configured, Math.min(limits.maxQueryChars(), RouteBudget.maxQueryCodePoints(limits))));
+    }
+
+    /**
+     * Reads a health answer: {@code "limits": {"max_history_messages", "max_query_chars",
+     * "max_body_bytes"}} and {@code "agent_names": [...]}. A field that is missing keeps the
+     * assumption; one that is present but unusable (not a whole number, out of range) keeps the
+     * assumption too, with a warning, so a router's typo degrades to the defaults instead of
+     * breaking chat.
+     */
+    static RouterInfo parse(String body, RouterLimits assumed, ObjectMapper mapper, Consumer<String> warnings) {
+        JsonNode root;
+        try {
+            root = mapper.readTree(body);
+        } catch (IOException e) {
+            return assumed(assumed);
+        }
+        if (root == null || !root.isObject()) {
+            return assumed(assumed);
+        }
+        JsonNode limits = root.path("limits");
+        RouterLimits result = assumed;
+        boolean advertised = false;
+        if (limits.isObject()) {
+            advertised = true;
+            Long history = whole(limits, "max_history_messages", 0, RouterLimits.MAX_HISTORY_MESSAGES, warnings);
+            Long query = whole(limits, "max_query_chars", 1, RouterLimits.MAX_QUERY_CHARS, warnings);
+            Long bytes = whole(limits, "max_body_bytes", RouterLimits.MIN_BODY_BYTES, RouterLimits.MAX_BODY_BYTES,
+                    warnings);
+            result = new RouterLimits(history != null ? history.intValue() : assumed.maxHistoryMessages(),
+                    query != null ? query.intValue() : assumed.maxQueryChars(),
+                    bytes != null ? bytes : assumed.maxBodyBytes());
+        }
+        Optional<Set<String>> agents = Optional.empty();
+        JsonNode names = root.path("agent_names");
+        if (names.isArray()) {
+            Set<String> set = new LinkedHashSet<>();
+            names.forEach(n -> {
+                if (n.isTextual()) {
+                    set.add(n.textValue());
+                }
+            });
+            agents = Optional.of(set);
+        }
+        return new RouterInfo(result, advertised, agents);
+    }
+
+    private static Long whole(JsonNode limits, String field, long min, long max, Consumer<String> warnings) {
+        JsonNode node = limits.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (node.isIntegralNumber() && node.canConvertToLong() && node.longValue() >= min && node.longValue() <= max) {
+            return node.longValue();
+        }
+        warnings.accept("the router advertises limits." + field + " = " + Text.printable(node.toString())
+                + ", which the backend cannot use (expected a whole number " + min + "-" + max
+                + "); assuming the configured value instead");
+        return null;
+    }
+
+    /** A one-line description for logs and status. */
+    String describe() {
+        return limits.maxHistoryMessages() + " history messages, " + limits.maxQueryChars() + " query chars, "
+                + limits.maxBodyBytes() + " body bytes (" + (advertised ? "advertised" : "assumed") + ")"
+                + agents.map(a -> ", " + a.size() + " agents").orElse(", agents not listed");
+    }
+
+    /**
+     * The current {@link RouterInfo} of one router, replaced by each health answer that says
+     * something new (health answers arrive at adoption, readiness and every liveness probe; a
+     * change is logged once). Thread-safe.
+     */
+    static final class Tracker {
+        private final String name;
+        private final RouterLimits assumed;
+        private final ObjectMapper mapper;
+        private volatile RouterInfo current;
+
+        Tracker(String name, RouterLimits assumed, ObjectMapper mapper) {
+            this.name = name;
+            this.assumed = assumed;
+            this.mapper = mapper;
+            this.current = assumed(assumed);
+        }
+
+        RouterInfo current() {
+            return current;
+        }
+
+        /** Reads one health answer's body (any thread). */
+        void update(String healthBody) {
+            List<String> warnings = new ArrayList<>(0);
+            RouterInfo next = parse(healthBody, assumed, mapper, warnings::add);
+            synchronized (this) {
+                if (next.equals(current)) {
+                    return;
+                }
+                current = next;
+            }
+            warnings.forEach(LOG::warn);
+            LOG.info("{} accepts {}", name, next.describe());
+        }
+    }
+}
