@@ -15,7 +15,6 @@ import dev.airouter.testing.FreePorts;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.Processes;
 import dev.airouter.testing.RawHttp;
-import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Socket;
 import java.time.Duration;
@@ -83,7 +82,7 @@ class RouterSupervisionTest {
         int routerPort = FreePorts.next();
         Process foreign = new ProcessBuilder(Fixtures.httpServer(routerPort, 0, "something-else")).start();
         try {
-            await().atMost(Duration.ofSeconds(10)).until(() -> accepts(routerPort));
+            await().atMost(Duration.ofSeconds(10)).until(() -> FreePorts.isAccepting(routerPort));
             int port = FreePorts.next();
             ChatBackend backend = ChatBackend.create(TestBackends.memory(port, routerPort).build());
             assertThatThrownBy(backend::start)
@@ -91,7 +90,7 @@ class RouterSupervisionTest {
                     .hasMessageContaining("port " + routerPort)
                     .hasMessageContaining("something-else")
                     .satisfies(e -> assertThat(((PortInUseException) e).port()).isEqualTo(routerPort));
-            assertThat(accepts(port)).isFalse();
+            assertThat(FreePorts.isAccepting(port)).isFalse();
         } finally {
             foreign.destroyForcibly().waitFor();
         }
@@ -104,7 +103,7 @@ class RouterSupervisionTest {
                 .directory(TestBackends.ROUTER_SOURCES.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            await().atMost(Duration.ofSeconds(15)).until(() -> accepts(routerPort));
+            await().atMost(Duration.ofSeconds(15)).until(() -> FreePorts.isAccepting(routerPort));
             try (ChatBackend backend = ChatBackend.create(TestBackends.memory(0, routerPort).build()).start()) {
                 assertThat(backend.routerStatus().state()).isEqualTo(ProcessState.ADOPTED);
                 assertThat(backend.routerStatus().owned()).isFalse();
@@ -113,7 +112,7 @@ class RouterSupervisionTest {
                 assertThat(json(http.get("/health")).path("router").path("owned").asBoolean(true)).isFalse();
             }
             assertThat(Processes.isAlive(router.pid())).isTrue();
-            assertThat(accepts(routerPort)).isTrue();
+            assertThat(FreePorts.isAccepting(routerPort)).isTrue();
         } finally {
             router.destroyForcibly().waitFor();
         }
@@ -126,7 +125,7 @@ class RouterSupervisionTest {
                 .directory(TestBackends.ROUTER_SOURCES.toFile()).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            await().atMost(Duration.ofSeconds(15)).until(() -> accepts(routerPort));
+            await().atMost(Duration.ofSeconds(15)).until(() -> FreePorts.isAccepting(routerPort));
             try (ChatBackend backend = ChatBackend.create(BackendConfig.builder().port(0).shutdownHook(false).storeConfig(TestBackends.memoryStore())
                     .routerUrl("http://127.0.0.1:" + routerPort).build()).start()) {
                 assertThat(backend.routerUrl().toString()).isEqualTo("http://127.0.0.1:" + routerPort + "/");
@@ -164,13 +163,5 @@ class RouterSupervisionTest {
                     .hasMessageContaining("127.0.0.1:" + port);
         }
         // NoLeftoverProcesses checks that the router spawned before the bind failure is gone
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

@@ -5,10 +5,9 @@ import static dev.airouter.backend.TestJson.toJson;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.airouter.testing.FreePorts;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RawHttp;
-import java.io.IOException;
-import java.net.Socket;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -90,7 +89,7 @@ class SlowRouterTest {
             assertThat(json(r).path("message").asText()).startsWith("slow reply to in flight");
         });
         assertThat(stopMillis).isLessThan(5000);
-        assertThat(accepts(backend.port())).isFalse();
+        assertThat(FreePorts.isAccepting(backend.port())).isFalse();
         backend.stop(); // idempotent
     }
 
@@ -106,13 +105,5 @@ class SlowRouterTest {
         backend.stop();
         assertThat((System.nanoTime() - begin) / 1_000_000).isLessThan(4000);
         assertThat(stuck.handle((r, e) -> e != null || r.status() >= 500).join()).isTrue();
-    }
-
-    private static boolean accepts(int port) {
-        try (Socket socket = new Socket("127.0.0.1", port)) {
-            return true;
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

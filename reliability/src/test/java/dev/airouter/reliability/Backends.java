@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.airouter.backend.ChatBackend;
 import dev.airouter.session.SessionStoreConfig;
+import dev.airouter.testing.HttpConnection;
+import dev.airouter.testing.RawHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -69,7 +71,7 @@ final class Backends {
     }
 
     static Jvm status(URI backend) throws IOException {
-        try (RawHttp http = new RawHttp(backend, Duration.ofSeconds(30))) {
+        try (HttpConnection http = RawHttp.keepAlive(backend, Duration.ofSeconds(30))) {
             RawHttp.Response r = http.get("/api/status");
             JsonNode b = new ObjectMapper().readTree(r.body()).path("backend");
             JsonNode jvm = b.path("jvm");

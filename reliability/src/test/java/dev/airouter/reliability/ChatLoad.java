@@ -2,12 +2,15 @@ package dev.airouter.reliability;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airouter.testing.HttpConnection;
+import dev.airouter.testing.RawHttp;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
@@ -87,7 +90,7 @@ final class ChatLoad implements AutoCloseable {
         Ledger.Conversation conversation = null;
         int target = 0;
         int conversations = 0;
-        try (RawHttp http = new RawHttp(backend, Duration.ofSeconds(60))) {
+        try (HttpConnection http = RawHttp.keepAlive(backend, Duration.ofSeconds(60))) {
             while (running) {
                 long wait = next - System.nanoTime();
                 if (wait > 0) {
@@ -117,7 +120,7 @@ final class ChatLoad implements AutoCloseable {
     }
 
     /** @return false when the conversation has no session id after this turn */
-    private boolean chat(RawHttp http, Ledger.Conversation c, boolean recall) {
+    private boolean chat(HttpConnection http, Ledger.Conversation c, boolean recall) {
         int index = c.add(recall);
         String text = c.text(index);
         String previous = recall ? c.previousIfAcked(index) : null;
@@ -155,7 +158,7 @@ final class ChatLoad implements AutoCloseable {
         return c.sessionId != null;
     }
 
-    private void readSession(RawHttp http, Ledger.Conversation c) {
+    private void readSession(HttpConnection http, Ledger.Conversation c) {
         int acked = c.acked();
         try {
             RawHttp.Response r = http.get("/api/sessions/" + c.sessionId);
@@ -182,7 +185,7 @@ final class ChatLoad implements AutoCloseable {
     /** One request a client gets wrong, and the one status it must get. */
     private record Bad(String method, String path, String contentType, String body, int expected) {}
 
-    private void badRequest(RawHttp http, Random random, Ledger.Conversation c) {
+    private void badRequest(HttpConnection http, Random random, Ledger.Conversation c) {
         String id = c.sessionId;
         String withId = id == null ? "" : ",\"sessionId\":\"" + id + "\"";
         Bad bad;
@@ -202,7 +205,8 @@ final class ChatLoad implements AutoCloseable {
                     "{\"message\":\"" + "x".repeat(8001) + "\"" + withId + "}", 400); break;
         }
         try {
-            RawHttp.Response r = http.exchange(bad.method(), bad.path(), bad.contentType(),
+            RawHttp.Response r = http.send(bad.method(), bad.path(),
+                    bad.contentType() == null ? Map.of() : Map.of("Content-Type", bad.contentType()),
                     bad.body() == null ? null : bad.body().getBytes(StandardCharsets.UTF_8));
             figures.status(r.status());
             if (r.status() != bad.expected()) {

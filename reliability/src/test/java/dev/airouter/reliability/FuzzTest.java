@@ -3,7 +3,9 @@ package dev.airouter.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.airouter.backend.ChatBackend;
+import dev.airouter.testing.HttpConnection;
 import dev.airouter.testing.NoLeftoverProcesses;
+import dev.airouter.testing.RawHttp;
 import dev.airouter.testing.RedisServer;
 import java.io.EOFException;
 import java.io.IOException;
@@ -107,7 +109,7 @@ class FuzzTest {
             String[] body = {""};
             try {
                 org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofSeconds(1)).until(() -> {
-                    try (RawHttp http = new RawHttp(backend.url(), TIMEOUT)) {
+                    try (HttpConnection http = RawHttp.keepAlive(backend.url(), TIMEOUT)) {
                         RawHttp.Response r = http.postJson("/api/chat", "{\"message\":\"what is 6 times 7\"}");
                         last[0] = r.status();
                         body[0] = r.text();
@@ -127,7 +129,7 @@ class FuzzTest {
     /**
      * A body moderately over the limit gets its 413: the backend answers before reading the body and
      * closes, so a client still writing may see its write fail; the answer is readable all the same
-     * (every time here; {@link RawHttp} reads an early answer after a failed write, as curl and OkHttp do).
+     * (every time here; {@link HttpConnection} reads an early answer after a failed write, as curl and OkHttp do).
      */
     @Test
     void aBodyModeratelyOverTheLimitAlwaysGetsItsAnswer() throws Exception {
@@ -135,8 +137,8 @@ class FuzzTest {
         Map<String, Integer> outcomes = new TreeMap<>();
         try (ChatBackend backend = Backends.base().storeConfig(Backends.memory()).build().start()) {
             for (int i = 0; i < 10; i++) {
-                try (RawHttp http = new RawHttp(backend.url(), TIMEOUT)) {
-                    outcomes.merge(Integer.toString(http.exchange("POST", "/api/chat", "application/json", body).status()),
+                try (HttpConnection http = RawHttp.keepAlive(backend.url(), TIMEOUT)) {
+                    outcomes.merge(Integer.toString(http.post("/api/chat", "application/json", body).status()),
                             1, Integer::sum);
                 } catch (IOException e) {
                     outcomes.merge(e.getClass().getSimpleName() + ": " + e.getMessage(), 1, Integer::sum);
@@ -152,11 +154,12 @@ class FuzzTest {
             Map<String, Map<String, LongAdder>> outcomes, ConcurrentLinkedQueue<String> failures) {
         String apiHost = api.getHost() + ":" + api.getPort();
         FuzzCases cases = new FuzzCases(random, apiHost);
-        try (RawHttp toApi = new RawHttp(api, TIMEOUT); RawHttp toRouter = new RawHttp(router, TIMEOUT)) {
+        try (HttpConnection toApi = RawHttp.keepAlive(api, TIMEOUT);
+                HttpConnection toRouter = RawHttp.keepAlive(router, TIMEOUT)) {
             while (next.getAndIncrement() < REQUESTS) {
                 boolean backend = random.nextBoolean();
                 FuzzCases.Case c = cases.next(backend);
-                RawHttp http = backend ? toApi : toRouter;
+                HttpConnection http = backend ? toApi : toRouter;
                 String target = backend ? "backend " : "router ";
                 if (c.fresh()) {
                     http.close();
@@ -196,7 +199,8 @@ class FuzzTest {
     }
 
     static void assertWorks(URI api, URI router) throws IOException {
-        try (RawHttp http = new RawHttp(api, TIMEOUT); RawHttp direct = new RawHttp(router, TIMEOUT)) {
+        try (HttpConnection http = RawHttp.keepAlive(api, TIMEOUT);
+                HttpConnection direct = RawHttp.keepAlive(router, TIMEOUT)) {
             RawHttp.Response chat = http.postJson("/api/chat", "{\"message\":\"what is 6 times 7\"}");
             assertThat(chat.status()).as(chat.text()).isEqualTo(200);
             assertThat(chat.text()).contains("42");

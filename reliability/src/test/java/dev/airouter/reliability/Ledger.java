@@ -2,6 +2,8 @@ package dev.airouter.reliability;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airouter.testing.HttpConnection;
+import dev.airouter.testing.RawHttp;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
@@ -124,7 +126,7 @@ final class Ledger {
         long acked = 0;
         long refused = 0;
         long unknown = 0;
-        try (RawHttp http = new RawHttp(backend, Duration.ofSeconds(30))) {
+        try (HttpConnection http = RawHttp.keepAlive(backend, Duration.ofSeconds(30))) {
             for (Conversation c : conversations) {
                 int size = c.size();
                 for (int i = 0; i < size; i++) {

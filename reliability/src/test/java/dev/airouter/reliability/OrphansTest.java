@@ -3,8 +3,10 @@ package dev.airouter.reliability;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.airouter.testing.HttpConnection;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.Processes;
+import dev.airouter.testing.RawHttp;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -180,7 +182,7 @@ class OrphansTest {
     }
 
     private static void chat(URI backend, int client, AtomicBoolean loading) {
-        try (RawHttp http = new RawHttp(backend, Duration.ofSeconds(5))) {
+        try (HttpConnection http = RawHttp.keepAlive(backend, Duration.ofSeconds(5))) {
             for (int i = 0; loading.get(); i++) {
                 try {
                     http.postJson("/api/chat", "{\"message\":\"hello number " + i + "\",\"sessionId\":\"orphan-" + client + "\"}");

@@ -6,8 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.airouter.testing.FreePorts;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.Processes;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -87,13 +85,7 @@ class SupervisionTest {
         try (ManagedProcess p = ManagedProcess.create(config)) {
             p.addListener(e -> {
                 if (e.state() == ProcessState.RESTARTING && thief[0] == null) {
-                    try {
-                        ServerSocket s = new ServerSocket();
-                        s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-                        thief[0] = s;
-                    } catch (java.io.IOException ex) {
-                        throw new IllegalStateException(ex);
-                    }
+                    thief[0] = FreePorts.occupy(port);
                 }
                 events.add(e);
             });

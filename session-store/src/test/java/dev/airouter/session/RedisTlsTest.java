@@ -5,12 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.airouter.testing.FreePorts;
 import dev.airouter.testing.NoLeftoverProcesses;
+import dev.airouter.testing.Programs;
 import dev.airouter.testing.RedisServer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,14 +64,7 @@ class RedisTlsTest {
     }
 
     private static void run(String... command) throws Exception {
-        boolean present = List.of(System.getenv().getOrDefault("PATH", "").split(":")).stream()
-                .anyMatch(d -> Files.isExecutable(Path.of(d, command[0])));
-        if (!present) {
-            if (System.getenv("CI") != null) {
-                throw new AssertionError(command[0] + " is not installed; CI is set, so this fails");
-            }
-            Assumptions.abort(command[0] + " is not installed");
-        }
+        Programs.assumeInstalled(command[0], "needed to make a test certificate");
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes());
         assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();

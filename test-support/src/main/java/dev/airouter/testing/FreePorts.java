@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 
 /** Free loopback TCP ports for tests that must hand a port to a child process. */
 public final class FreePorts {
@@ -32,12 +33,44 @@ public final class FreePorts {
      * @return the bound socket; close it to free the port
      */
     public static ServerSocket occupy() {
+        return occupy(0);
+    }
+
+    /**
+     * Binds the given loopback port and keeps it bound, e.g. to steal a port a process is about to
+     * take back.
+     *
+     * @param port the port, or 0 for any free one
+     * @return the bound socket; close it to free the port
+     * @throws UncheckedIOException if the port cannot be bound
+     */
+    public static ServerSocket occupy(int port) {
         try {
             ServerSocket socket = new ServerSocket();
-            socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+            try {
+                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
+            } catch (IOException e) {
+                socket.close();
+                throw e;
+            }
             return socket;
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot bind a loopback port", e);
+            throw new UncheckedIOException("cannot bind loopback port " + port, e);
+        }
+    }
+
+    /**
+     * Whether something accepts TCP connections on 127.0.0.1:{@code port} right now.
+     *
+     * @param port the port
+     * @return true if a connection was accepted within one second
+     */
+    public static boolean isAccepting(int port) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1000);
+            return true;
+        } catch (IOException e) {
+            return false;
         }
     }
 }

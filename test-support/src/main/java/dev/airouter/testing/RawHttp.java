@@ -188,7 +188,14 @@ public final class RawHttp {
      * @param nanos from sending the request to having the whole response
      */
     public record Response(int status, Map<String, String> headers, byte[] body, long nanos) {
-        /** Keeps an unmodifiable view of the headers. */
+        /**
+         * Keeps an unmodifiable view of the headers.
+         *
+         * @param status the status code
+         * @param headers header fields, names lower-cased
+         * @param body the body
+         * @param nanos from sending the request to having the whole response
+         */
         public Response {
             headers = Collections.unmodifiableMap(headers);
         }

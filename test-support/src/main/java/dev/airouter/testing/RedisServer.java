@@ -9,7 +9,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real {@code redis-server} child process on a free loopback port, for tests and benchmarks.
@@ -73,25 +72,12 @@ public final class RedisServer implements AutoCloseable {
      * Skips the calling test when {@code redis-server} is missing, or fails it when {@code CI} is set.
      */
     public static void assumeInstalled() {
-        if (isInstalled()) {
-            return;
-        }
-        String reason = EXECUTABLE + " is not installed (apt-get install -y redis-server)";
-        if (System.getenv("CI") != null) {
-            throw new AssertionError(reason + "; CI is set, so this is a failure, not a skip");
-        }
-        Assumptions.abort(reason);
+        Programs.assumeInstalled(EXECUTABLE, "apt-get install -y redis-server");
     }
 
     /** @return whether {@code redis-server} is found on the {@code PATH} */
     public static boolean isInstalled() {
-        String path = System.getenv().getOrDefault("PATH", "");
-        for (String dir : path.split(java.io.File.pathSeparator)) {
-            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, EXECUTABLE))) {
-                return true;
-            }
-        }
-        return false;
+        return Programs.onPath(EXECUTABLE).isPresent();
     }
 
     /** @return the TCP port on 127.0.0.1 */

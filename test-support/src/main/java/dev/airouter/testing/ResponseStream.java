@@ -31,14 +31,17 @@ public final class ResponseStream implements AutoCloseable {
     private int pendingPosition;
 
     ResponseStream(HttpConnection connection, ResponseReader reader, int status, Map<String, String> headers,
-            boolean head) {
+            boolean head) throws IOException {
         this.connection = connection;
         this.reader = reader;
         this.status = status;
         this.headers = Collections.unmodifiableMap(headers);
         boolean empty = head || status == 204 || status == 304;
         this.remaining = empty ? 0 : reader.isChunked() ? -1 : reader.contentLength();
-        this.finished = remaining == 0;
+        if (remaining == 0) {
+            reader.body(head, status, null); // nothing to read; settles whether the connection stays open
+            end();
+        }
     }
 
     /** @return the status code */
@@ -75,14 +78,18 @@ public final class ResponseStream implements AutoCloseable {
      * @throws IOException if the connection fails or the framing is broken
      */
     public Optional<byte[]> nextChunk(Duration within) throws IOException {
+        return nextChunk(System.nanoTime() + within.toNanos(), within, "body bytes");
+    }
+
+    private Optional<byte[]> nextChunk(long deadlineNanos, Duration within, String what) throws IOException {
         if (finished) {
             return Optional.empty();
         }
-        reader.deadline(System.nanoTime() + within.toNanos());
+        reader.deadline(deadlineNanos);
         try {
             return Optional.ofNullable(chunk());
         } catch (SocketTimeoutException e) {
-            SocketTimeoutException timeout = new SocketTimeoutException("no body bytes within " + within.toMillis() + " ms");
+            SocketTimeoutException timeout = new SocketTimeoutException("no " + what + " within " + within.toMillis() + " ms");
             timeout.initCause(e);
             throw timeout;
         } catch (IOException e) {
@@ -107,12 +114,13 @@ public final class ResponseStream implements AutoCloseable {
      * @throws IOException if the connection fails or the framing is broken
      */
     public Optional<ServerSentEvent> nextEvent(Duration within) throws IOException {
+        long deadline = System.nanoTime() + within.toNanos(); // for the whole event, however it is chunked
         String event = "message";
         String id = "";
         StringBuilder data = null;
         ByteArrayOutputStream line = new ByteArrayOutputStream(128);
         while (true) {
-            int b = nextByte(within);
+            int b = nextByte(deadline, within);
             if (b < 0) {
                 return Optional.empty();
             }
@@ -163,9 +171,9 @@ public final class ResponseStream implements AutoCloseable {
      */
     public record ServerSentEvent(String event, String data, String id) {}
 
-    private int nextByte(Duration within) throws IOException {
+    private int nextByte(long deadlineNanos, Duration within) throws IOException {
         while (pendingPosition == pending.length) {
-            Optional<byte[]> more = nextChunk(within);
+            Optional<byte[]> more = nextChunk(deadlineNanos, within, "complete event");
             if (more.isEmpty()) {
                 return -1;
             }
@@ -200,15 +208,13 @@ public final class ResponseStream implements AutoCloseable {
         if (remaining > 0) {
             remaining -= some.length;
             if (remaining == 0) {
-                finished = true;
-                if (reader.mustClose()) {
-                    connection.close();
-                }
+                end();
             }
         }
         return some;
     }
 
+    /** Marks the body read; closes the connection if the response ends it. @return {@code null}, for "no more" */
     private byte[] end() {
         finished = true;
         if (reader.mustClose()) {

@@ -26,7 +26,7 @@ class RawHttpTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
     /** Answers every request on a connection with {@code response}, until the client closes. */
-    private static ScriptedServer answering(String response) throws IOException {
+    private static ScriptedServer answering(String response) {
         return new ScriptedServer(socket -> {
             InputStream in = socket.getInputStream();
             for (String head = ScriptedServer.readHead(in); head != null; head = ScriptedServer.readHead(in)) {

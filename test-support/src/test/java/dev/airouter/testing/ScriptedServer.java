@@ -3,8 +3,6 @@ package dev.airouter.testing;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
@@ -32,9 +30,8 @@ final class ScriptedServer implements AutoCloseable {
     private final Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
     private final AtomicInteger accepted = new AtomicInteger();
 
-    ScriptedServer(Script script) throws IOException {
-        server = new ServerSocket();
-        server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+    ScriptedServer(Script script) {
+        server = FreePorts.occupy();
         acceptor = new Thread(() -> {
             while (!server.isClosed()) {
                 try {

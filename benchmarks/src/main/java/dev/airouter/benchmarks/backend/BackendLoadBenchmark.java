@@ -10,6 +10,8 @@ import dev.airouter.session.ChatMessage;
 import dev.airouter.session.SessionStore;
 import dev.airouter.session.SessionStoreConfig;
 import dev.airouter.session.SessionStores;
+import dev.airouter.testing.HttpConnection;
+import dev.airouter.testing.RawHttp;
 import dev.airouter.testing.RedisServer;
 import java.io.IOException;
 import java.net.http.HttpClient;
@@ -18,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -66,6 +69,7 @@ public final class BackendLoadBenchmark {
     private static final int LATENCY_BLOCKS = 10;
     private static final int CONNECTIONS = 8;
     private static final int WARMUP_SECONDS = Integer.getInteger("bench.warmup", 20);
+    private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(30);
 
     private BackendLoadBenchmark() {}
 
@@ -83,7 +87,7 @@ public final class BackendLoadBenchmark {
         boolean redis = args.length > 1 ? args[1].equals("redis") : RedisServer.isInstalled();
         try (RedisServer server = redis ? RedisServer.start() : null) {
             SessionStoreConfig store = SessionStoreConfig.builder().redisUrl(redis ? server.url() : "none")
-                    .connectTimeout(java.time.Duration.ofSeconds(5)).historyLimit(HISTORY).build();
+                    .connectTimeout(Duration.ofSeconds(5)).historyLimit(HISTORY).build();
             Path routerDir = Files.isDirectory(Path.of("python-router")) ? Path.of("python-router") : Path.of("../python-router");
             try (ChatBackend backend = ChatBackend.builder().port(0).routerPort(0).routerDirectory(routerDir)
                     .logDir(Files.createTempDirectory("airouter-bench-")).storeConfig(store).shutdownHook(false)
@@ -111,9 +115,9 @@ public final class BackendLoadBenchmark {
         // the direct calls then carry exactly the history the backend sends
         Load toBackend = i -> chatBody("bench-" + (i % 64));
         throughput("127.0.0.1", backend.port(), "/api/chat", toBackend, WARMUP_SECONDS);
-        try (KeepAliveClient b = new KeepAliveClient("127.0.0.1", backend.port())) {
+        try (HttpConnection b = connection("127.0.0.1", backend.port())) {
             for (int i = 0; i < HISTORY; i++) {
-                b.post("/api/chat", chatBody("bench-latency"));
+                post(b, "/api/chat", chatBody("bench-latency"));
             }
         }
         byte[] direct = directBody(backend, "bench-latency");
@@ -249,8 +253,8 @@ public final class BackendLoadBenchmark {
     /** Alternating blocks of direct and backend requests on one connection each, so drift hits both. */
     private static void latencyBlocks(int routerPort, Load toRouter, int backendPort, List<Double> directMs,
             List<Double> backendMs) throws IOException {
-        try (KeepAliveClient r = new KeepAliveClient("127.0.0.1", routerPort);
-                KeepAliveClient b = new KeepAliveClient("127.0.0.1", backendPort)) {
+        try (HttpConnection r = connection("127.0.0.1", routerPort);
+                HttpConnection b = connection("127.0.0.1", backendPort)) {
             for (int block = 0; block < LATENCY_BLOCKS; block++) {
                 latencies(r, "/route", toRouter, directMs);
                 latencies(b, "/api/chat", i -> chatBody("bench-latency"), backendMs);
@@ -258,16 +262,31 @@ public final class BackendLoadBenchmark {
         }
     }
 
-    private static void latencies(KeepAliveClient client, String path, Load load, List<Double> into) throws IOException {
+    private static void latencies(HttpConnection client, String path, Load load, List<Double> into) throws IOException {
         for (int i = 0; i < LATENCY_BLOCK; i++) {
             byte[] body = load.body(i);
             long start = System.nanoTime();
-            int status = client.post(path, body);
+            int status = post(client, path, body);
             into.add((System.nanoTime() - start) / 1e6);
             if (status != 200) {
                 throw new IOException(path + " answered " + status);
             }
         }
+    }
+
+    /**
+     * A load connection: one kept-alive socket per load thread, each request in a single write with
+     * {@code TCP_NODELAY} (no Nagle/delayed-ACK stall of the client's own), the response read for its
+     * status and skipped without being kept ({@link HttpConnection#postForStatus}, which allocates
+     * nothing per request, so the load generator stays a small share of the CPU it shares).
+     */
+    private static HttpConnection connection(String host, int port) {
+        return RawHttp.keepAlive(host, port, CLIENT_TIMEOUT);
+    }
+
+    /** POSTs a JSON body and returns the status; on failure the connection is reopened by the next call. */
+    private static int post(HttpConnection connection, String path, byte[] json) throws IOException {
+        return connection.postForStatus(path, "application/json", json);
     }
 
     private record Result(long requests, long errors, double seconds, long clientCpuNanos) {
@@ -296,10 +315,10 @@ public final class BackendLoadBenchmark {
         for (int c = 0; c < CONNECTIONS; c++) {
             futures.add(pool.submit(() -> {
                 long cpu0 = CpuMeter.currentThreadNanos();
-                try (KeepAliveClient client = new KeepAliveClient(host, port)) {
+                try (HttpConnection client = connection(host, port)) {
                     while (System.nanoTime() < end) {
                         try {
-                            if (client.post(path, load.body(counter.getAndIncrement())) == 200) {
+                            if (post(client, path, load.body(counter.getAndIncrement())) == 200) {
                                 ok.incrementAndGet();
                             } else {
                                 errors.incrementAndGet();
