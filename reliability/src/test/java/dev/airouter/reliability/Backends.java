@@ -2,6 +2,7 @@ package dev.airouter.reliability;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airouter.backend.BackendConfig;
 import dev.airouter.backend.ChatBackend;
 import dev.airouter.session.SessionStoreConfig;
 import dev.airouter.testing.HttpConnection;
@@ -24,13 +25,18 @@ final class Backends {
     private Backends() {}
 
     /** Spawned router on a free port, logs in a temporary directory, no shutdown hook. */
-    static ChatBackend.Builder base() {
-        return ChatBackend.builder()
+    static BackendConfig.Builder base() {
+        return BackendConfig.builder()
                 .port(0)
                 .routerPort(0)
                 .routerDirectory(ROUTER_SOURCES)
                 .logDir(tempDir("airouter-reliability-logs-"))
                 .shutdownHook(false);
+    }
+
+    /** Builds and starts a backend. */
+    static ChatBackend start(BackendConfig.Builder config) throws InterruptedException {
+        return ChatBackend.create(config.build()).start();
     }
 
     static SessionStoreConfig redis(String url) {

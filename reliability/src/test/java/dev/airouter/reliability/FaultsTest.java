@@ -42,7 +42,7 @@ class FaultsTest {
         System.out.printf("[faults] router kill -9: seed %d%n", seed);
         Ledger ledger = new Ledger();
         Figures figures = new Figures(true);
-        try (ChatBackend backend = Backends.base().storeConfig(Backends.memory()).build().start()) {
+        try (ChatBackend backend = Backends.start(Backends.base().storeConfig(Backends.memory()))) {
             URI url = backend.url();
             long pid;
             long fault;
@@ -83,8 +83,8 @@ class FaultsTest {
         Ledger ledger = new Ledger();
         Figures figures = new Figures(true);
         Duration routerTimeout = Duration.ofSeconds(2);
-        try (ChatBackend backend = Backends.base().storeConfig(Backends.memory()).routerTimeout(routerTimeout)
-                .livenessProbe(LivenessProbe.of(Duration.ofSeconds(1), 3)).build().start()) {
+        try (ChatBackend backend = Backends.start(Backends.base().storeConfig(Backends.memory()).routerTimeout(routerTimeout)
+                .livenessProbe(LivenessProbe.of(Duration.ofSeconds(1), 3)))) {
             URI url = backend.url();
             AtomicInteger maxThreads = new AtomicInteger();
             long pid;
@@ -156,7 +156,7 @@ class FaultsTest {
         Ledger ledger = new Ledger();
         Figures figures = new Figures(true);
         try (RedisServer redis = RedisServer.start("--appendonly", "yes", "--appendfsync", "always");
-                ChatBackend backend = Backends.base().storeConfig(Backends.redis(redis.url())).build().start()) {
+                ChatBackend backend = Backends.start(Backends.base().storeConfig(Backends.redis(redis.url())))) {
             URI url = backend.url();
             long drop;
             long crash;

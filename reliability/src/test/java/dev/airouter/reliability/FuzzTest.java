@@ -52,8 +52,8 @@ class FuzzTest {
         System.out.printf("[fuzz] seed %d (-Dfuzz.seed=%d), %d requests%n", seed, seed, REQUESTS);
         // Redis when installed (store errors would show up as 5xx), else the in-memory store
         try (RedisServer redis = RedisServer.isInstalled() ? RedisServer.start() : null;
-                ChatBackend backend = Backends.base().storeConfig(redis != null ? Backends.patientRedis(redis.url())
-                        : Backends.memory()).build().start()) {
+                ChatBackend backend = Backends.start(Backends.base().storeConfig(redis != null ? Backends.patientRedis(redis.url())
+                        : Backends.memory()))) {
             System.out.printf("[fuzz] session store: %s%n", backend.storeBackend());
             URI api = backend.url();
             URI router = backend.routerUrl();
@@ -103,7 +103,7 @@ class FuzzTest {
     @Test
     void uploadsThatStallMidBodyDoNotLockOtherClientsOut() throws Exception {
         int slots = 8;
-        try (ChatBackend backend = Backends.base().storeConfig(Backends.memory()).maxInFlight(slots).build().start();
+        try (ChatBackend backend = Backends.start(Backends.base().storeConfig(Backends.memory()).maxInFlight(slots));
                 SlowLoris stalled = new SlowLoris(backend.url(), "/api/chat", 2 * slots)) {
             int[] last = {0};
             String[] body = {""};
@@ -135,7 +135,7 @@ class FuzzTest {
     void aBodyModeratelyOverTheLimitAlwaysGetsItsAnswer() throws Exception {
         byte[] body = ("{\"message\":\"" + "x".repeat(1_100_000) + "\"}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
         Map<String, Integer> outcomes = new TreeMap<>();
-        try (ChatBackend backend = Backends.base().storeConfig(Backends.memory()).build().start()) {
+        try (ChatBackend backend = Backends.start(Backends.base().storeConfig(Backends.memory()))) {
             for (int i = 0; i < 10; i++) {
                 try (HttpConnection http = RawHttp.keepAlive(backend.url(), TIMEOUT)) {
                     outcomes.merge(Integer.toString(http.post("/api/chat", "application/json", body).status()),

@@ -46,7 +46,7 @@ class SoakTest {
         Figures warmFigures = new Figures(false);
         Figures figures = new Figures(false);
         try (RedisServer redis = RedisServer.start();
-                ChatBackend backend = Backends.base().storeConfig(Backends.patientRedis(redis.url())).build().start()) {
+                ChatBackend backend = Backends.start(Backends.base().storeConfig(Backends.patientRedis(redis.url())))) {
             assertThat(backend.storeBackend()).isEqualTo("redis");
             URI url = backend.url();
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airouter.backend.BackendConfig;
 import dev.airouter.backend.ChatBackend;
 import dev.airouter.benchmarks.Stats;
 import dev.airouter.session.ChatMessage;
@@ -89,9 +90,9 @@ public final class BackendLoadBenchmark {
             SessionStoreConfig store = SessionStoreConfig.builder().redisUrl(redis ? server.url() : "none")
                     .connectTimeout(Duration.ofSeconds(5)).historyLimit(HISTORY).build();
             Path routerDir = Files.isDirectory(Path.of("python-router")) ? Path.of("python-router") : Path.of("../python-router");
-            try (ChatBackend backend = ChatBackend.builder().port(0).routerPort(0).routerDirectory(routerDir)
-                    .logDir(Files.createTempDirectory("airouter-bench-")).storeConfig(store).shutdownHook(false)
-                    .build().start()) {
+            try (ChatBackend backend = ChatBackend.create(BackendConfig.builder().port(0).routerPort(0)
+                    .routerDirectory(routerDir).logDir(Files.createTempDirectory("airouter-bench-")).storeConfig(store)
+                    .shutdownHook(false).build()).start()) {
                 String wanted = redis ? "redis" : "memory";
                 if (!backend.storeBackend().equals(wanted)) {
                     throw new IllegalStateException("the backend opened the " + backend.storeBackend()
