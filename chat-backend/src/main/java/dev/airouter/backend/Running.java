@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
+import org.xnio.XnioWorker;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -62,7 +63,11 @@ final class Running {
         Json json = new Json();
         CompletableFuture<ApiServer> prepared = CompletableFuture.supplyAsync(() -> {
             Warmup.run(json);
-            return new ApiServer(ApiServer.createWorker(), config.maxBodyBytes(), new Responses(json));
+            XnioWorker io = ApiServer.createWorker();
+            ApiServer server = new ApiServer(io, config.maxBodyBytes(), new Responses(json));
+            Warmup.bind(io);
+            Warmup.http();
+            return server;
         }, Running::daemon);
         CompletableFuture<String> python = config.routerUrl().isEmpty() && config.routerCommand().isEmpty()
                 ? CompletableFuture.supplyAsync(RouterSetup::python, Running::daemon)

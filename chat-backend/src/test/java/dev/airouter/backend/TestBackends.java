@@ -61,6 +61,11 @@ final class TestBackends {
         return List.of(Fixtures.python(), script("plain_router.py").toString(), Integer.toString(maxHistory));
     }
 
+    /** {@link #plainRouter} whose {@code /health} answers 503 until {@code gate} exists. */
+    static List<String> gatedRouter(Path gate) {
+        return List.of(Fixtures.python(), script("plain_router.py").toString(), "500", gate.toString());
+    }
+
     /** The bundled router run as a custom command, with extra arguments (e.g. its limit flags). */
     static List<String> bundledRouter(String... args) {
         List<String> command = new java.util.ArrayList<>(List.of(Fixtures.python(), "-m", "ai_router", "--lifeline", "ppid"));

@@ -4,7 +4,9 @@ GET /health answers {"status": "ok"} only. POST /route refuses, with a 400 like 
 more than MAX_HISTORY history messages and any agent other than "echo"; otherwise it answers with
 the number of history messages it received.
 
-Usage: python3 plain_router.py MAX_HISTORY   (port from ROUTER_PORT). Exits on SIGTERM.
+Usage: python3 plain_router.py MAX_HISTORY [GATE_FILE]   (port from ROUTER_PORT). With GATE_FILE,
+GET /health answers 503 until that file exists (a router that listens long before it is ready).
+Exits on SIGTERM.
 """
 
 import json
@@ -26,6 +28,9 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(head + body)
 
     def do_GET(self):
+        if GATE and not os.path.exists(GATE):
+            self._send(503, {"status": "starting"})
+            return
         self._send(200, {"status": "ok"})
 
     def do_POST(self):
@@ -48,6 +53,7 @@ class Handler(BaseHTTPRequestHandler):
 
 
 MAX_HISTORY = int(sys.argv[1])
+GATE = sys.argv[2] if len(sys.argv) > 2 else None
 server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["ROUTER_PORT"])), Handler)
 server.daemon_threads = True
 signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())

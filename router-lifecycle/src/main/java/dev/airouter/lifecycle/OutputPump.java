@@ -41,6 +41,7 @@ final class OutputPump implements ExecuteStreamHandler {
     private final boolean[] matched;
     private final Deque<String> last = new ArrayDeque<>();
     private volatile OutputStream stdin;
+    private volatile Runnable lineHook;
     private InputStream stdout;
     private InputStream stderr;
     private final List<Thread> readers = new ArrayList<>();
@@ -105,6 +106,11 @@ final class OutputPump implements ExecuteStreamHandler {
         }
     }
 
+    /** Runs {@code hook} (quick, non-throwing) after each line from now on; {@code null} removes it. */
+    void onEachLine(Runnable hook) {
+        this.lineHook = hook;
+    }
+
     synchronized List<String> lastLines() {
         return List.copyOf(last);
     }
@@ -162,6 +168,10 @@ final class OutputPump implements ExecuteStreamHandler {
                     // a backtracking pattern on a huge line: not a match; keep draining the pipe
                 }
             }
+        }
+        Runnable hook = lineHook;
+        if (hook != null) {
+            hook.run();
         }
         if (listener != null) {
             try {

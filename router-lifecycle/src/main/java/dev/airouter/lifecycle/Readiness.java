@@ -6,9 +6,12 @@ import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Waits until a spawned child passes every readiness check, using a Resilience4j Retry whose
@@ -16,12 +19,18 @@ import java.util.concurrent.TimeUnit;
  * while a start is young is cheap and makes readiness visible within ~20 ms), then growing to 250
  * ms. The wait ends early, with the exit code and last output lines, the moment the child exits —
  * the child's exit future completes the result directly, so no probe interval delays it.
+ *
+ * <p>A line of output also triggers a probe at once (at most one every {@value #EARLY_SPACING_MILLIS}
+ * ms, one at a time): servers tend to say when they start listening, so readiness is seen within a
+ * millisecond or two of that line instead of after up to a whole interval. A line that arrives
+ * while such a probe runs gets one more probe after it, so the moment is never missed.
  */
 final class Readiness {
     static final Duration YOUNG = Duration.ofSeconds(10);
     private static final long FIRST_MILLIS = 5;
     private static final long YOUNG_MAX_MILLIS = 25;
     private static final long MAX_MILLIS = 250;
+    static final long EARLY_SPACING_MILLIS = 5;
 
     /** Thrown inside the retry to end it without another attempt. */
     private static final class Abort extends RuntimeException {
@@ -57,6 +66,9 @@ final class Readiness {
                     + checks + "; it has been stopped. Last output:" + lines(child), timeout));
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         result.whenComplete((v, e) -> timer.cancel(false));
+        EarlyProbes early = new EarlyProbes(checks, child, prober, scheduler, result);
+        child.pump.onEachLine(early::lineArrived);
+        result.whenComplete((v, e) -> child.pump.onEachLine(null));
 
         RetryConfig retryConfig = RetryConfig.<Boolean>custom()
                 .maxAttempts(Integer.MAX_VALUE)
@@ -99,6 +111,64 @@ final class Readiness {
         }
         double seconds = (elapsedMillis - YOUNG.toMillis()) / 1000.0;
         return Math.min(MAX_MILLIS, Math.round(YOUNG_MAX_MILLIS * Math.pow(1.5, seconds)));
+    }
+
+    /**
+     * Probes triggered by output lines: one at a time, at most one per {@value #EARLY_SPACING_MILLIS}
+     * ms; a line seen while one runs (or waits) is covered by a further probe once it is done.
+     */
+    private static final class EarlyProbes {
+        private final List<ReadinessCheck> checks;
+        private final Child child;
+        private final HealthProber prober;
+        private final ScheduledExecutorService scheduler;
+        private final CompletableFuture<Void> result;
+        private final AtomicLong lines = new AtomicLong();
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+        private volatile long lastNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(EARLY_SPACING_MILLIS);
+
+        EarlyProbes(List<ReadinessCheck> checks, Child child, HealthProber prober, ScheduledExecutorService scheduler,
+                CompletableFuture<Void> result) {
+            this.checks = checks;
+            this.child = child;
+            this.prober = prober;
+            this.scheduler = scheduler;
+            this.result = result;
+        }
+
+        void lineArrived() {
+            lines.incrementAndGet();
+            schedule();
+        }
+
+        private void schedule() {
+            if (result.isDone() || !scheduled.compareAndSet(false, true)) {
+                return;
+            }
+            long wait = lastNanos + TimeUnit.MILLISECONDS.toNanos(EARLY_SPACING_MILLIS) - System.nanoTime();
+            try {
+                scheduler.schedule(this::run, Math.max(0, wait), TimeUnit.NANOSECONDS);
+            } catch (RejectedExecutionException e) {
+                scheduled.set(false); // shutting down: the regular probes and the exit handling remain
+            }
+        }
+
+        private void run() {
+            long seen = lines.get();
+            lastNanos = System.nanoTime();
+            try {
+                if (!result.isDone() && !child.exit.isDone() && probe(checks, child, prober)) {
+                    result.complete(null);
+                }
+            } catch (RuntimeException e) {
+                // the regular probes report what goes wrong
+            } finally {
+                scheduled.set(false);
+            }
+            if (lines.get() != seen) {
+                schedule();
+            }
+        }
     }
 
     private static boolean probe(List<ReadinessCheck> checks, Child child, HealthProber prober) {

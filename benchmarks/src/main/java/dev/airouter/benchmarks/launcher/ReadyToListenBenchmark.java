@@ -69,7 +69,7 @@ public final class ReadyToListenBenchmark {
     private static final Pattern ROUTER_LISTENING =
             Pattern.compile("^\\[router\\] .*AI router ready on .*; listening since (\\S+Z)\\)");
     private static final Pattern BANNER =
-            Pattern.compile("^\\[backend\\] .*chat-backend ready on .*listening (\\d+) ms after the router was ready");
+            Pattern.compile("^\\[backend\\] .*chat-backend ready on .*listening (\\d+(?:\\.\\d+)?) ms after the router was ready");
 
     private ReadyToListenBenchmark() {}
 
@@ -86,7 +86,7 @@ public final class ReadyToListenBenchmark {
      * @param exitCode the launcher's exit code
      */
     public record Start(int port, Instant routerListening, Instant portOpen, double pollGapMillis, int attempts,
-                        int bannerMillis, double stopMillis, int exitCode) {
+                        double bannerMillis, double stopMillis, int exitCode) {
         /** @return router listening to backend port open, in milliseconds */
         public double outsideMillis() {
             return Duration.between(routerListening, portOpen).toNanos() / 1e6;
@@ -137,7 +137,7 @@ public final class ReadyToListenBenchmark {
         try {
             PortOpen open = awaitPortOpen(port, launcher, output);
             Instant listening = output.await(output.routerListening, "the router's ready line");
-            int banner = output.await(output.banner, "the backend's ready banner");
+            double banner = output.await(output.banner, "the backend's ready banner");
             Set<Long> tree = processTree(launcher, output);
             long t0 = System.nanoTime();
             int exit = stop(launcher, tree, output);
@@ -267,7 +267,7 @@ public final class ReadyToListenBenchmark {
                 + "  banner ms  poll gap ms  attempts  stop ms  exit\n");
         for (int i = 0; i < starts.size(); i++) {
             Start s = starts.get(i);
-            sb.append(String.format(Locale.ROOT, "%5d  %5d  %-27s  %-27s  %10.3f  %9d  %11.3f  %8d  %7.0f  %4d%n",
+            sb.append(String.format(Locale.ROOT, "%5d  %5d  %-27s  %-27s  %10.3f  %9.1f  %11.3f  %8d  %7.0f  %4d%n",
                     i + 1, s.port(), s.routerListening(), s.portOpen().truncatedTo(ChronoUnit.MICROS),
                     s.outsideMillis(), s.bannerMillis(),
                     s.pollGapMillis(), s.attempts(), s.stopMillis(), s.exitCode()));
@@ -286,7 +286,7 @@ public final class ReadyToListenBenchmark {
         private static final int KEPT_LINES = 40;
         final CompletableFuture<Long> routerPid = new CompletableFuture<>();
         final CompletableFuture<Instant> routerListening = new CompletableFuture<>();
-        final CompletableFuture<Integer> banner = new CompletableFuture<>();
+        final CompletableFuture<Double> banner = new CompletableFuture<>();
         private final Deque<String> last = new ArrayDeque<>();
 
         LauncherOutput(Process launcher) {
@@ -328,7 +328,7 @@ public final class ReadyToListenBenchmark {
             }
             m = BANNER.matcher(line);
             if (m.find()) {
-                banner.complete(Integer.parseInt(m.group(1)));
+                banner.complete(Double.parseDouble(m.group(1)));
             }
         }
 
