@@ -9,6 +9,8 @@ import java.util.regex.Pattern;
  * is returned to the client, forwarded to the router and written in both access logs.
  */
 final class RequestIds {
+    /** The rule, as the README's limits table states it. */
+    static final String RULE = "1-128 characters of [A-Za-z0-9._:/+=@-]";
     private static final Pattern SAFE = Pattern.compile("[A-Za-z0-9._:/+=@-]{1,128}");
 
     private RequestIds() {}

@@ -1,0 +1,55 @@
+package dev.airouter.backend;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.airouter.session.SessionIds;
+import dev.airouter.session.SessionStoreConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The README's table of limits states the defaults the code has. */
+class ReadmeLimitsTest {
+
+    @Test
+    void readmeLimitsTableStatesTheDefaultsOfTheCode() throws IOException {
+        Map<String, String> defaults = new LinkedHashMap<>();
+        boolean inTable = false;
+        for (String line : Files.readAllLines(Path.of("../README.md"))) {
+            if (line.startsWith("| limit | enforced by | default |")) {
+                inTable = true;
+                continue;
+            }
+            if (inTable && !line.startsWith("|")) {
+                break;
+            }
+            String[] cells = line.split("\\|");
+            if (inTable && cells.length > 3 && !cells[1].startsWith("---")) {
+                defaults.put(cells[1].trim(), cells[3].trim());
+            }
+        }
+        BackendConfig config = BackendConfig.builder().routerCommand(java.util.List.of("any")).build();
+        RouterLimits router = RouterLimits.DEFAULTS;
+        assertThat(defaults).as("README.md's limits table (chat-backend section)")
+                .containsKeys("request body", "message length", "messages kept per session", "history sent per turn",
+                        "router request body", "router query length", "session id", "agent", "requests in flight",
+                        "router call time");
+        assertThat(defaults.get("request body")).startsWith(config.maxBodyBytes() + " bytes");
+        assertThat(defaults.get("message length")).startsWith(config.maxMessageCodePoints() + " code points");
+        assertThat(defaults.get("messages kept per session"))
+                .isEqualTo(Integer.toString(SessionStoreConfig.ofDefaults().historyLimit()));
+        assertThat(defaults.get("history sent per turn")).contains(": " + router.maxHistoryMessages() + " for");
+        assertThat(defaults.get("router request body")).endsWith(": " + router.maxBodyBytes());
+        assertThat(defaults.get("router query length")).endsWith(": " + router.maxQueryChars());
+        assertThat(defaults.get("session id")).isEqualTo(SessionIds.RULE);
+        assertThat(defaults.get("`X-Request-Id`")).isEqualTo(RequestIds.RULE);
+        assertThat("x".repeat(128)).matches(r -> RequestIds.acceptOrCreate(r).equals(r));
+        assertThat(RequestIds.acceptOrCreate("x".repeat(129))).isNotEqualTo("x".repeat(129));
+        assertThat(defaults.get("agent")).isEqualTo("at most " + RouteBudget.MAX_AGENT_CHARS + " characters");
+        assertThat(defaults.get("requests in flight")).isEqualTo(Integer.toString(config.maxInFlight()));
+        assertThat(defaults.get("router call time")).isEqualTo(config.routerTimeout().toSeconds() + " s");
+    }
+}
