@@ -5,9 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.airouter.session.SessionIds;
 import dev.airouter.session.SessionStoreConfig;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -17,19 +16,8 @@ class ReadmeLimitsTest {
     @Test
     void readmeLimitsTableStatesTheDefaultsOfTheCode() throws IOException {
         Map<String, String> defaults = new LinkedHashMap<>();
-        boolean inTable = false;
-        for (String line : Files.readAllLines(Path.of("../README.md"))) {
-            if (line.startsWith("| limit | enforced by | default |")) {
-                inTable = true;
-                continue;
-            }
-            if (inTable && !line.startsWith("|")) {
-                break;
-            }
-            String[] cells = line.split("\\|");
-            if (inTable && cells.length > 3 && !cells[1].startsWith("---")) {
-                defaults.put(cells[1].trim(), cells[3].trim());
-            }
+        for (List<String> row : ReadmeTables.rows("| limit | enforced by | default |")) {
+            defaults.put(row.get(0), row.get(2));
         }
         BackendConfig config = BackendConfig.builder().routerCommand(java.util.List.of("any")).build();
         RouterLimits router = RouterLimits.DEFAULTS;

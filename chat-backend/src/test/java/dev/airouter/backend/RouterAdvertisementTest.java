@@ -3,8 +3,10 @@ package dev.airouter.backend;
 import static dev.airouter.backend.TestJson.json;
 import static dev.airouter.backend.TestJson.toJson;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.airouter.testing.Fixtures;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RawHttp;
 import java.nio.file.Files;
@@ -13,9 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import dev.airouter.testing.Fixtures;
 import org.junit.jupiter.api.Test;
-import static org.awaitility.Awaitility.await;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
