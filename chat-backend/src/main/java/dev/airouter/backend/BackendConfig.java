@@ -31,7 +31,7 @@ import okhttp3.HttpUrl;
  *   <tr><td>{@code routerCommand}</td><td>{@code python3 -m ai_router …}</td><td>spawn this instead</td></tr>
  *   <tr><td>{@code routerDirectory}</td><td>{@code ./python-router} if it exists</td><td>holds the
  *       {@code ai_router} package; the router's working directory</td></tr>
- *   <tr><td>{@code routerLimits}</td><td>{@link RouterLimits#DEFAULTS}</td><td>what a router that does
+ *   <tr><td>{@code routerLimits}</td><td>{@link RouterLimits#ofDefaults()}</td><td>what a router that does
  *       not advertise its limits is assumed to accept</td></tr>
  *   <tr><td>{@code logDir}</td><td>{@code ./logs}</td><td>where {@code ai-router.log} goes</td></tr>
  *   <tr><td>{@code routerOutput}</td><td>none</td><td>receives each line the router prints</td></tr>
@@ -237,10 +237,19 @@ public final class BackendConfig {
         return routerUrl;
     }
 
+    /** A URL for messages: without a user or password. */
+    private static String masked(HttpUrl url) {
+        return url.newBuilder().username("").password("").build().toString();
+    }
+
+    private static String masked(String url) {
+        return url.replaceAll("//[^/@\\s]*@", "//***@");
+    }
+
     @Override
     public String toString() {
         return "BackendConfig{host=" + host + ", port=" + port + ", routerPort=" + routerPort + ", routerUrl="
-                + (routerUrl == null ? "none" : routerUrl.newBuilder().password("").username("").build())
+                + (routerUrl == null ? "none" : masked(routerUrl))
                 + ", routerCommand=" + (routerCommand == null ? "default" : routerCommand.get(0) + " …")
                 + ", routerDirectory=" + routerDirectory + ", routerLimits=" + routerLimits + ", logDir=" + logDir
                 + ", store=" + storeConfig + ", corsOrigins=" + corsOrigins + ", routerTimeout=" + routerTimeout
@@ -263,7 +272,7 @@ public final class BackendConfig {
         private HttpUrl routerUrl;
         private List<String> routerCommand;
         private Path routerDirectory;
-        private RouterLimits routerLimits = RouterLimits.DEFAULTS;
+        private RouterLimits routerLimits = RouterLimits.ofDefaults();
         private Path logDir = Path.of("logs");
         private Consumer<String> routerOutput;
         private SessionStoreConfig storeConfig = SessionStoreConfig.ofDefaults();
@@ -332,7 +341,7 @@ public final class BackendConfig {
             if (parsed == null || !parsed.encodedPath().equals("/") || parsed.query() != null
                     || parsed.fragment() != null) {
                 throw new IllegalArgumentException("routerUrl must be an http(s) base URL without a path, e.g."
-                        + " http://127.0.0.1:8888; was '" + url + "'");
+                        + " http://127.0.0.1:8888; was '" + (parsed == null ? masked(url) : masked(parsed)) + "'");
             }
             this.routerUrl = parsed;
             return this;
@@ -372,7 +381,7 @@ public final class BackendConfig {
 
         /**
          * @param limits what a router that does not advertise its limits in {@code GET /health} is
-         *     assumed to accept (default {@link RouterLimits#DEFAULTS}, the bundled router's); a router
+         *     assumed to accept (default {@link RouterLimits#ofDefaults()}, the bundled router's); a router
          *     that advertises its limits is held to its own
          * @return this builder
          */
@@ -553,14 +562,18 @@ public final class BackendConfig {
          */
         public BackendConfig build() {
             if (routerUrl != null && routerCommand != null) {
-                throw new IllegalArgumentException("routerUrl (" + routerUrl + ") and routerCommand (" + routerCommand
-                        + ") conflict: an external router is never spawned; set one of them");
+                throw new IllegalArgumentException("routerUrl (" + masked(routerUrl) + ") and routerCommand ("
+                        + routerCommand.get(0) + " …) conflict: an external router is never spawned; set one of them");
             }
             long needed = 4L * maxMessageCodePoints + REQUEST_ENVELOPE_BYTES;
             if (maxBodyBytes < needed) {
                 throw new IllegalArgumentException("maxBodyBytes (" + maxBodyBytes + ") cannot hold a message of"
-                        + " maxMessageCodePoints (" + maxMessageCodePoints + ") code points: that takes up to " + needed
-                        + " bytes of JSON; raise maxBodyBytes or lower maxMessageCodePoints");
+                        + " maxMessageCodePoints (" + maxMessageCodePoints + ") code points, which takes up to " + needed
+                        + " bytes of JSON; raise maxBodyBytes to at least " + needed + ", or lower maxMessageCodePoints");
+            }
+            if (RouteBudget.maxQueryCodePoints(routerLimits) < 1) {
+                throw new IllegalArgumentException("routerLimits (" + routerLimits + ") leave no room for a message:"
+                        + " a request needs at least " + RouteBudget.minBodyBytes() + " body bytes");
             }
             return new BackendConfig(this, routerDirectory());
         }

@@ -39,10 +39,15 @@ final class ChatEndpoints {
     Reply chat(Call call) {
         long started = System.nanoTime();
         RouterInfo info = router.info();
-        ChatRequest request = ChatRequest.parse(call.body(), info.maxMessageCodePoints(maxMessageCodePoints));
+        int longest = info.maxMessageCodePoints(maxMessageCodePoints);
+        if (longest < 1) {
+            throw new ApiError(502, "router limits too small", "the router advertises a body limit of "
+                    + info.limits().maxBodyBytes() + " bytes, too small for any chat message; fix its limits");
+        }
+        ChatRequest request = ChatRequest.parse(call.body(), longest);
         String sessionId = request.sessionId() != null ? request.sessionId() : SessionIds.random();
         call.noteSession(sessionId);
-        checkAgent(request.agent(), info);
+        info = checkAgent(request.agent(), info);
         router.checkAvailable();
         ChatMessage user = ChatMessage.user(request.message());
         int tail = info.limits().maxHistoryMessages();
@@ -52,8 +57,16 @@ final class ChatEndpoints {
                 : List.of();
         List<RouterClient.Turn> history = RouteBudget.fit(stored, info.limits(), request.message(), sessionId,
                 request.agent());
-        RouterClient.Answer answer = client.route(request.message(), sessionId, history, request.agent(),
-                call.requestId(), router::connectionFailed);
+        RouterClient.Answer answer;
+        try {
+            answer = client.route(request.message(), sessionId, history, request.agent(), call.requestId(),
+                    router::connectionFailed);
+        } catch (ApiError e) {
+            if (e.status() == 502) {
+                router.refreshInfo(); // a router this backend does not run may have changed its limits
+            }
+            throw e;
+        }
         router.connected();
         Map<String, Object> stamp = new LinkedHashMap<>();
         stamp.put("agent", answer.agent());
@@ -76,15 +89,21 @@ final class ChatEndpoints {
     }
 
     /**
-     * A user's own field: an agent the router does not list is their mistake (400). A router that
-     * lists no agents cannot be checked here; its refusal then comes back as a 502 with its reason.
+     * A user's own field: an agent the router does not list is their mistake (400) — once the list
+     * is known to be current (a router this backend does not run may have changed since it was
+     * read). A router that lists no agents cannot be checked here; its refusal then comes back as a
+     * 502 with its reason.
      */
-    private static void checkAgent(String agent, RouterInfo info) {
+    private RouterInfo checkAgent(String agent, RouterInfo info) {
         if (agent == null || info.agents().isEmpty() || info.agents().get().contains(agent)) {
-            return;
+            return info;
+        }
+        RouterInfo fresh = router.refreshInfo();
+        if (fresh.agents().isEmpty() || fresh.agents().get().contains(agent)) {
+            return fresh;
         }
         throw ApiError.badRequest("unknown agent", "unknown agent '" + Text.printable(agent) + "'; valid agents: "
-                + String.join(", ", info.agents().get()) + " (or \"auto\" to let the router choose)");
+                + String.join(", ", fresh.agents().get()) + " (or \"auto\" to let the router choose)");
     }
 
     /** {@code GET /api/sessions/{id}}. */

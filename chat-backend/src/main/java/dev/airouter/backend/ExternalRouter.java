@@ -11,6 +11,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
 import okhttp3.HttpUrl;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -18,8 +19,9 @@ import okhttp3.Response;
 
 /**
  * A router at a URL this backend does not manage: checked at start ({@code GET /health} must answer
- * 2xx; the limits and agents it may advertise there are read from that answer and from later
- * probes), never spawned, restarted or stopped. After a failed connection, chat requests within the
+ * 2xx; the limits and agents it may advertise there are read from that answer, and read again —
+ * at most once a second — when it refuses a request or is asked for an agent it did not list, since
+ * it may have restarted with other limits unseen), never spawned, restarted or stopped. After a failed connection, chat requests within the
  * next 500 ms are answered 503 at once without trying; then the next request tries again. Health
  * reports probe {@code GET /health} (1 s timeout) while the router is marked down.
  */
@@ -32,6 +34,8 @@ final class ExternalRouter implements RouterHandle {
     private final RouterInfo.Tracker info;
     private final Path logFile;
     private final Instant startedAt = Instant.now();
+    private static final long REFRESH_NANOS = Duration.ofSeconds(1).toNanos();
+    private final AtomicLong refreshedAt = new AtomicLong(System.nanoTime() - REFRESH_NANOS);
     private volatile long refusedAt;
     private volatile boolean refused;
 
@@ -68,6 +72,22 @@ final class ExternalRouter implements RouterHandle {
 
     @Override
     public RouterInfo info() {
+        return info.current();
+    }
+
+    @Override
+    public RouterInfo refreshInfo() {
+        long last = refreshedAt.get();
+        long now = System.nanoTime();
+        if (now - last >= REFRESH_NANOS && refreshedAt.compareAndSet(last, now)) {
+            try (Response response = probes.newCall(new Request.Builder().url(health).build()).execute()) {
+                if (response.isSuccessful()) {
+                    info.update(response.body().string());
+                }
+            } catch (IOException e) {
+                // unreachable now: what was known stays; chat calls report the outage themselves
+            }
+        }
         return info.current();
     }
 

@@ -49,6 +49,11 @@ final class ManagedRouter implements RouterHandle {
     }
 
     @Override
+    public RouterInfo refreshInfo() {
+        return info.current(); // the process cannot change without a restart, whose health answer is read
+    }
+
+    @Override
     public void checkAvailable() {
         ProcessStatus status = process.status();
         if (status.isUp()) {

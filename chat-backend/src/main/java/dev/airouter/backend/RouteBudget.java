@@ -29,6 +29,12 @@ final class RouteBudget {
 
     private RouteBudget() {}
 
+    /** The smallest body limit that leaves room for a one-code-point query. */
+    static long minBodyBytes() {
+        return ENVELOPE_BYTES + SessionIds.MAX_LENGTH + (long) MAX_AGENT_CHARS * MAX_BYTES_PER_CODE_POINT
+                + MAX_BYTES_PER_CODE_POINT;
+    }
+
     /** The longest query (code points) whose request fits the body limit even with no history. */
     static int maxQueryCodePoints(RouterLimits limits) {
         long room = limits.maxBodyBytes() - ENVELOPE_BYTES - SessionIds.MAX_LENGTH

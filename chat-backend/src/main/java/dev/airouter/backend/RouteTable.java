@@ -79,6 +79,14 @@ final class RouteTable {
         this.routes = List.copyOf(routes);
         Map<String, List<Route>> byTemplate = new LinkedHashMap<>();
         routes.forEach(r -> byTemplate.computeIfAbsent(r.template(), t -> new ArrayList<>()).add(r));
+        Map<String, String> byShape = new LinkedHashMap<>();
+        for (String template : byTemplate.keySet()) {
+            String other = byShape.putIfAbsent(shape(template), template);
+            if (other != null) {
+                throw new IllegalArgumentException(template + " and " + other + " match the same paths with"
+                        + " different parameters; write the template the same way in every row");
+            }
+        }
         List<PathGroup> list = new ArrayList<>();
         byTemplate.forEach((template, rows) -> list.add(new PathGroup(template, rows)));
         list.sort(Comparator.comparingInt(PathGroup::literals).reversed());
@@ -125,6 +133,11 @@ final class RouteTable {
 
     static String documented(String template) {
         return PARAMETER.matcher(template).replaceAll("{$1}");
+    }
+
+    /** The paths a template matches, ignoring parameter names and kinds: {@code /api/sessions/{}}. */
+    private static String shape(String template) {
+        return PARAMETER.matcher(template).replaceAll("{}");
     }
 
     /** Every route of one template. */
@@ -214,7 +227,10 @@ final class RouteTable {
         }
     }
 
-    /** Collects rows; {@link #build()} checks that no method and template is added twice. */
+    /**
+     * Collects rows. A method and path may be added once; {@link #build()} also refuses two templates
+     * that match the same paths but name or type their parameters differently.
+     */
     static final class Builder {
         private final List<Route> routes = new ArrayList<>();
 
@@ -248,7 +264,7 @@ final class RouteTable {
                 }
             }
             for (Route r : routes) {
-                if (r.method().equals(method) && documented(r.template()).equals(documented(template))) {
+                if (r.method().equals(method) && shape(r.template()).equals(shape(template))) {
                     throw new IllegalArgumentException(method + " " + template + " is already in the table");
                 }
             }

@@ -22,6 +22,15 @@ interface RouterHandle extends AutoCloseable {
     RouterInfo info();
 
     /**
+     * Reads the router's health answer again when it may have changed without this backend
+     * noticing (a router it does not run); at most once a second. A supervised router is re-read at
+     * every restart anyway, so for it this only returns {@link #info()}.
+     *
+     * @return the current info
+     */
+    RouterInfo refreshInfo();
+
+    /**
      * Fails fast when the router is known to be down, so a request never waits on a dead socket.
      *
      * @throws ApiError 503 with {@code Retry-After} when the router is not up

@@ -35,18 +35,20 @@ record RouterInfo(RouterLimits limits, boolean advertised, Optional<Set<String>>
 
     /**
      * The longest chat message this router can take with no history: the configured limit, the
-     * router's query limit, and what its body limit leaves room for, whichever is smallest.
+     * router's query limit, and what its body limit leaves room for, whichever is smallest; 0 when
+     * a router advertises a body limit too small for any message.
      */
     int maxMessageCodePoints(int configured) {
-        return Math.max(1, Math.min(configured, Math.min(limits.maxQueryChars(), RouteBudget.maxQueryCodePoints(limits))));
+        return Math.min(configured, Math.min(limits.maxQueryCodePoints(), RouteBudget.maxQueryCodePoints(limits)));
     }
 
     /**
      * Reads a health answer: {@code "limits": {"max_history_messages", "max_query_chars",
      * "max_body_bytes"}} and {@code "agent_names": [...]}. A field that is missing keeps the
-     * assumption; one that is present but unusable (not a whole number, out of range) keeps the
-     * assumption too, with a warning, so a router's typo degrades to the defaults instead of
-     * breaking chat.
+     * assumption. The backend never assumes more than a router says: a value out of range is
+     * clamped into it (a history limit above 100,000 counts as 100,000, a body limit of 0 as 1),
+     * with a warning; only a value that is not a whole number at all keeps the assumption, with a
+     * warning.
      */
     static RouterInfo parse(String body, RouterLimits assumed, ObjectMapper mapper, Consumer<String> warnings) {
         JsonNode root;
@@ -64,11 +66,10 @@ record RouterInfo(RouterLimits limits, boolean advertised, Optional<Set<String>>
         if (limits.isObject()) {
             advertised = true;
             Long history = whole(limits, "max_history_messages", 0, RouterLimits.MAX_HISTORY_MESSAGES, warnings);
-            Long query = whole(limits, "max_query_chars", 1, RouterLimits.MAX_QUERY_CHARS, warnings);
-            Long bytes = whole(limits, "max_body_bytes", RouterLimits.MIN_BODY_BYTES, RouterLimits.MAX_BODY_BYTES,
-                    warnings);
+            Long query = whole(limits, "max_query_chars", 1, RouterLimits.MAX_QUERY_CODE_POINTS, warnings);
+            Long bytes = whole(limits, "max_body_bytes", 1, RouterLimits.MAX_BODY_BYTES, warnings);
             result = new RouterLimits(history != null ? history.intValue() : assumed.maxHistoryMessages(),
-                    query != null ? query.intValue() : assumed.maxQueryChars(),
+                    query != null ? query.intValue() : assumed.maxQueryCodePoints(),
                     bytes != null ? bytes : assumed.maxBodyBytes());
         }
         Optional<Set<String>> agents = Optional.empty();
@@ -90,18 +91,24 @@ record RouterInfo(RouterLimits limits, boolean advertised, Optional<Set<String>>
         if (node == null || node.isNull()) {
             return null;
         }
-        if (node.isIntegralNumber() && node.canConvertToLong() && node.longValue() >= min && node.longValue() <= max) {
-            return node.longValue();
+        if (!node.isIntegralNumber()) {
+            warnings.accept("the router advertises limits." + field + " = " + Text.printable(node.toString())
+                    + ", which is not a whole number; assuming the configured value instead");
+            return null;
         }
+        long value = node.canConvertToLong() ? node.longValue() : node.bigIntegerValue().signum() > 0 ? max : min;
+        if (value >= min && value <= max) {
+            return value;
+        }
+        long clamped = Math.max(min, Math.min(max, value));
         warnings.accept("the router advertises limits." + field + " = " + Text.printable(node.toString())
-                + ", which the backend cannot use (expected a whole number " + min + "-" + max
-                + "); assuming the configured value instead");
-        return null;
+                + ", outside " + min + "-" + max + "; using " + clamped);
+        return clamped;
     }
 
     /** A one-line description for logs and status. */
     String describe() {
-        return limits.maxHistoryMessages() + " history messages, " + limits.maxQueryChars() + " query chars, "
+        return limits.maxHistoryMessages() + " history messages, " + limits.maxQueryCodePoints() + " query code points, "
                 + limits.maxBodyBytes() + " body bytes (" + (advertised ? "advertised" : "assumed") + ")"
                 + agents.map(a -> ", " + a.size() + " agents").orElse(", agents not listed");
     }

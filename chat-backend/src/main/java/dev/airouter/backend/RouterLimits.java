@@ -11,22 +11,22 @@ package dev.airouter.backend;
  * {"max_history_messages": 500, "max_query_chars": 10000, "max_body_bytes": 1048576}}), and the
  * backend reads them from the health answers it gets anyway (at readiness, after every restart).
  * For a router that advertises nothing (a {@code routerCommand} or {@code routerUrl} of your own),
- * the backend assumes {@link BackendConfig#routerLimits()}, by default {@link #DEFAULTS}.
+ * the backend assumes {@link BackendConfig#routerLimits()}, by default {@link #ofDefaults()}.
  *
  * @param maxHistoryMessages the most history messages one request may carry, 0–100,000 (0: send none)
- * @param maxQueryChars the longest query in code points, 1–10,000,000
- * @param maxBodyBytes the largest request body in bytes, 4,096–1 GiB
+ * @param maxQueryCodePoints the longest query in code points, 1–10,000,000
+ * @param maxBodyBytes the largest request body in bytes, 1 byte–1 GiB
  */
-public record RouterLimits(int maxHistoryMessages, int maxQueryChars, long maxBodyBytes) {
-    /** The bundled router's limits: 500 history messages, 10,000 code points, 1 MiB. */
-    public static final RouterLimits DEFAULTS = new RouterLimits(500, 10_000, 1024 * 1024);
+public record RouterLimits(int maxHistoryMessages, int maxQueryCodePoints, long maxBodyBytes) {
+    private static final RouterLimits DEFAULTS = new RouterLimits(500, 10_000, 1024 * 1024);
 
     static final int MAX_HISTORY_MESSAGES = 100_000;
-    static final int MAX_QUERY_CHARS = 10_000_000;
-    static final long MIN_BODY_BYTES = 4096;
+    static final int MAX_QUERY_CODE_POINTS = 10_000_000;
     static final long MAX_BODY_BYTES = 1024L * 1024 * 1024;
 
     /**
+     * Checks that every value is in its range.
+     *
      * @throws IllegalArgumentException if a value is out of its range (the message names it)
      */
     public RouterLimits {
@@ -34,39 +34,54 @@ public record RouterLimits(int maxHistoryMessages, int maxQueryChars, long maxBo
             throw new IllegalArgumentException("maxHistoryMessages must be 0-" + MAX_HISTORY_MESSAGES
                     + " (0 = send no history), was " + maxHistoryMessages);
         }
-        if (maxQueryChars < 1 || maxQueryChars > MAX_QUERY_CHARS) {
-            throw new IllegalArgumentException("maxQueryChars must be 1-" + MAX_QUERY_CHARS + ", was " + maxQueryChars);
+        if (maxQueryCodePoints < 1 || maxQueryCodePoints > MAX_QUERY_CODE_POINTS) {
+            throw new IllegalArgumentException("maxQueryCodePoints must be 1-" + MAX_QUERY_CODE_POINTS + ", was "
+                    + maxQueryCodePoints);
         }
-        if (maxBodyBytes < MIN_BODY_BYTES || maxBodyBytes > MAX_BODY_BYTES) {
-            throw new IllegalArgumentException("maxBodyBytes must be " + MIN_BODY_BYTES + "-" + MAX_BODY_BYTES
-                    + ", was " + maxBodyBytes);
+        if (maxBodyBytes < 1 || maxBodyBytes > MAX_BODY_BYTES) {
+            throw new IllegalArgumentException("maxBodyBytes must be 1-" + MAX_BODY_BYTES + ", was " + maxBodyBytes);
         }
     }
 
     /**
+     * Returns the bundled router's limits: 500 history messages, 10,000 code points, 1 MiB.
+     *
+     * @return the default limits
+     */
+    public static RouterLimits ofDefaults() {
+        return DEFAULTS;
+    }
+
+    /**
+     * Returns a copy with another history limit.
+     *
      * @param n the most history messages one request may carry, 0–100,000
      * @return a copy with that history limit
      * @throws IllegalArgumentException if {@code n} is out of range
      */
     public RouterLimits withMaxHistoryMessages(int n) {
-        return new RouterLimits(n, maxQueryChars, maxBodyBytes);
+        return new RouterLimits(n, maxQueryCodePoints, maxBodyBytes);
     }
 
     /**
+     * Returns a copy with another query limit.
+     *
      * @param n the longest query in code points, 1–10,000,000
      * @return a copy with that query limit
      * @throws IllegalArgumentException if {@code n} is out of range
      */
-    public RouterLimits withMaxQueryChars(int n) {
+    public RouterLimits withMaxQueryCodePoints(int n) {
         return new RouterLimits(maxHistoryMessages, n, maxBodyBytes);
     }
 
     /**
-     * @param bytes the largest request body, 4,096 bytes–1 GiB
+     * Returns a copy with another body limit.
+     *
+     * @param bytes the largest request body, 1 byte–1 GiB
      * @return a copy with that body limit
      * @throws IllegalArgumentException if {@code bytes} is out of range
      */
     public RouterLimits withMaxBodyBytes(long bytes) {
-        return new RouterLimits(maxHistoryMessages, maxQueryChars, bytes);
+        return new RouterLimits(maxHistoryMessages, maxQueryCodePoints, bytes);
     }
 }

@@ -9,10 +9,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -61,24 +63,18 @@ final class Running {
             throws InterruptedException {
         long begin = System.nanoTime();
         Json json = new Json();
-        CompletableFuture<ApiServer> prepared = CompletableFuture.supplyAsync(() -> {
-            Warmup.run(json);
-            XnioWorker io = ApiServer.createWorker();
-            ApiServer server = new ApiServer(io, config.maxBodyBytes(), new Responses(json));
-            Warmup.bind(io);
-            Warmup.http();
-            return server;
-        }, Running::daemon);
+        CompletableFuture<ApiServer> prepared = CompletableFuture.supplyAsync(() -> prepare(config, json), Running::daemon);
         CompletableFuture<String> python = config.routerUrl().isEmpty() && config.routerCommand().isEmpty()
                 ? CompletableFuture.supplyAsync(RouterSetup::python, Running::daemon)
                 : CompletableFuture.completedFuture("python3");
-        SessionStore store = SessionStores.open(config.storeConfig());
-        OkHttpClient http = baseClient();
+        SessionStore store = null;
+        OkHttpClient http = null;
         RouterHandle router = null;
         ExecutorService workers = null;
         RouterClient client = null;
-        CompletableFuture<ApiServer> ready = null;
         try {
+            store = SessionStores.open(config.storeConfig());
+            http = baseClient();
             join(python);
             RouterClient[] clientRef = new RouterClient[1];
             router = RouterSetup.create(config, http, json, () -> {
@@ -98,14 +94,11 @@ final class Running {
             workers = workerPool(config.maxInFlight());
             AtomicReference<URI> url = new AtomicReference<>();
             RequestHandler handler = handler(config, json, store, router, client, workers, url::get);
-            ready = prepared.thenApply(server -> {
-                server.handler(handler);
-                return server;
-            });
             onRouter.accept(router);
             router.start();
             long routerReady = System.nanoTime();
-            ApiServer server = join(ready);
+            ApiServer server = join(prepared);
+            server.handler(handler);
             server.bind(config.host(), config.port());
             long listening = System.nanoTime();
             Running running = new Running(config, store, router, client, http, workers, server);
@@ -113,7 +106,7 @@ final class Running {
             running.banner((listening - begin) / 1_000_000, (listening - routerReady) / 1_000_000.0);
             return running;
         } catch (InterruptedException | RuntimeException e) {
-            (ready != null ? ready : prepared).thenAccept(s -> s.stop(Duration.ZERO));
+            stopPrepared(prepared);
             if (workers != null) {
                 workers.shutdownNow();
             }
@@ -123,9 +116,46 @@ final class Running {
             if (client != null) {
                 client.close();
             }
-            closeClient(http);
-            store.close();
+            if (http != null) {
+                closeClient(http);
+            }
+            if (store != null) {
+                store.close();
+            }
             throw e;
+        }
+    }
+
+    /**
+     * Everything of the HTTP server that can exist before the router is ready: the IO threads, the
+     * HTTP listener, and the warm-up of the paths that would otherwise run cold after readiness.
+     * The IO threads are not daemons, so they are ended here if anything after their creation fails.
+     */
+    private static ApiServer prepare(BackendConfig config, Json json) {
+        Warmup.run(json);
+        XnioWorker io = ApiServer.createWorker();
+        try {
+            ApiServer server = new ApiServer(io, config.maxBodyBytes(), new Responses(json));
+            Warmup.bind(io);
+            Warmup.http();
+            return server;
+        } catch (RuntimeException | Error e) {
+            ApiServer.shutDown(io);
+            throw e;
+        }
+    }
+
+    /** Stops the prepared server (its IO threads) of a start that failed; waits for it a little. */
+    private static void stopPrepared(CompletableFuture<ApiServer> prepared) {
+        try {
+            prepared.get(5, TimeUnit.SECONDS).stop(Duration.ZERO);
+        } catch (InterruptedException e) {
+            prepared.thenAccept(s -> s.stop(Duration.ZERO));
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            // preparing failed: prepare() ended its IO threads
+        } catch (TimeoutException e) {
+            prepared.thenAccept(s -> s.stop(Duration.ZERO)); // still warming up: stopped when done
         }
     }
 

@@ -97,7 +97,7 @@ final class StatusEndpoints {
         RouterInfo info = router.info();
         Map<String, Object> limits = new LinkedHashMap<>();
         limits.put("maxHistoryMessages", info.limits().maxHistoryMessages());
-        limits.put("maxQueryChars", info.limits().maxQueryChars());
+        limits.put("maxQueryCodePoints", info.limits().maxQueryCodePoints());
         limits.put("maxBodyBytes", info.limits().maxBodyBytes());
         limits.put("advertised", info.advertised());
         routerPart.put("limits", limits);

@@ -49,12 +49,12 @@ final class Warmup {
                 "{\"message\":\"warm-up\",\"sessionId\":\"warm-up\",\"useHistory\":true}".getBytes(StandardCharsets.UTF_8)),
                 100);
         ChatMessage message = ChatMessage.user(request.message()).withMetadata(Map.of("agent", "warm-up"));
-        RouteBudget.fit(List.of(message), RouterLimits.DEFAULTS, request.message(), "warm-up", null);
+        RouteBudget.fit(List.of(message), RouterLimits.ofDefaults(), request.message(), "warm-up", null);
         json.bytes(Map.of("success", true, "message", message.content(), "metadata", message.metadata()));
         json.bytes(Responses.errorReply(ApiError.badRequest("warm-up", "warm-up")).body());
-        RouterInfo.Tracker tracker = new RouterInfo.Tracker("warm-up", RouterLimits.DEFAULTS, json.mapper());
+        RouterInfo.Tracker tracker = new RouterInfo.Tracker("warm-up", RouterLimits.ofDefaults(), json.mapper());
         RouterInfo parsed = RouterInfo.parse("{\"limits\":{\"max_history_messages\":500,\"max_query_chars\":10000,"
-                + "\"max_body_bytes\":1048576},\"agent_names\":[\"warm-up\"]}", RouterLimits.DEFAULTS, json.mapper(),
+                + "\"max_body_bytes\":1048576},\"agent_names\":[\"warm-up\"]}", RouterLimits.ofDefaults(), json.mapper(),
                 warning -> { });
         // the calls are the point: a record's first equals, and the first run of each string
         // concatenation, spin method handles (tens of ms on a cold JVM)

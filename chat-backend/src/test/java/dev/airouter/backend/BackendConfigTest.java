@@ -34,13 +34,13 @@ class BackendConfigTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxMessageCodePoints must be 1-1000000, was 0");
         assertThatThrownBy(() -> BackendConfig.builder().routerUrl("http://127.0.0.1:8888/#x"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("without a path");
-        assertThatThrownBy(() -> RouterLimits.DEFAULTS.withMaxHistoryMessages(-1))
+        assertThatThrownBy(() -> RouterLimits.ofDefaults().withMaxHistoryMessages(-1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxHistoryMessages must be 0-100000")
                 .hasMessageContaining("-1");
-        assertThatThrownBy(() -> RouterLimits.DEFAULTS.withMaxQueryChars(0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxQueryChars");
-        assertThatThrownBy(() -> RouterLimits.DEFAULTS.withMaxBodyBytes(100))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBodyBytes must be 4096-");
+        assertThatThrownBy(() -> RouterLimits.ofDefaults().withMaxQueryCodePoints(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxQueryCodePoints");
+        assertThatThrownBy(() -> RouterLimits.ofDefaults().withMaxBodyBytes(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxBodyBytes must be 1-");
         assertThatThrownBy(() -> BackendConfig.builder().maxInFlight(0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> BackendConfig.builder().drainTimeout(Duration.ofSeconds(-1)))
                 .isInstanceOf(IllegalArgumentException.class);
@@ -67,12 +67,19 @@ class BackendConfigTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("maxBodyBytes (4096) cannot hold a message of maxMessageCodePoints (8000)");
         assertThat(BackendConfig.builder().maxBodyBytes(4096).maxMessageCodePoints(700).build().maxBodyBytes()).isEqualTo(4096);
+        assertThatThrownBy(() -> BackendConfig.builder().routerLimits(RouterLimits.ofDefaults().withMaxBodyBytes(1000)).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leave no room for a message")
+                .hasMessageContaining("at least " + RouteBudget.minBodyBytes() + " body bytes");
+        assertThatThrownBy(() -> BackendConfig.builder().routerUrl("http://me:s3cret@127.0.0.1:8888")
+                .routerCommand(List.of("x")).build()).hasMessageNotContaining("s3cret").hasMessageContaining("conflict");
+        assertThatThrownBy(() -> BackendConfig.builder().routerUrl("http://me:s3cret@127.0.0.1:8888/path"))
+                .hasMessageNotContaining("s3cret").hasMessageContaining("without a path");
     }
 
     @Test
     void toBuilderKeepsEveryValueAndLetsEachBeSetOnceMore() {
         BackendConfig config = BackendConfig.builder().port(0).routerPort(0).routerCommand(List.of("my-router"))
-                .routerLimits(RouterLimits.DEFAULTS.withMaxHistoryMessages(7)).maxInFlight(3)
+                .routerLimits(RouterLimits.ofDefaults().withMaxHistoryMessages(7)).maxInFlight(3)
                 .routerTimeout(Duration.ofSeconds(2)).build();
         BackendConfig changed = config.toBuilder().port(4321).build();
         assertThat(changed.port()).isEqualTo(4321);

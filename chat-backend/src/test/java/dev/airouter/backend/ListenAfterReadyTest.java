@@ -37,11 +37,9 @@ class ListenAfterReadyTest {
         });
         try {
             await().atMost(Duration.ofSeconds(20)).until(() -> FreePorts.isAccepting(routerPort)); // listening, not ready
-            long until = System.nanoTime() + Duration.ofMillis(500).toNanos();
-            while (System.nanoTime() < until) {
-                assertThat(FreePorts.isAccepting(port)).as("backend port open before the router was ready").isFalse();
-                assertThat(started).isNotDone();
-            }
+            await("the backend port stays closed while the router is not ready").during(Duration.ofMillis(500))
+                    .atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(5))
+                    .until(() -> !FreePorts.isAccepting(port) && !started.isDone());
             Files.createFile(gate);
             await().atMost(Duration.ofSeconds(20)).until(started::isDone);
             assertThat(started.get().routerStatus().state()).isEqualTo(ProcessState.RUNNING);

@@ -20,7 +20,7 @@ class ReadmeLimitsTest {
             defaults.put(row.get(0), row.get(2));
         }
         BackendConfig config = BackendConfig.builder().routerCommand(java.util.List.of("any")).build();
-        RouterLimits router = RouterLimits.DEFAULTS;
+        RouterLimits router = RouterLimits.ofDefaults();
         assertThat(defaults).as("README.md's limits table (chat-backend section)")
                 .containsKeys("request body", "message length", "messages kept per session", "history sent per turn",
                         "router request body", "router query length", "session id", "agent", "requests in flight",
@@ -31,7 +31,7 @@ class ReadmeLimitsTest {
                 .isEqualTo(Integer.toString(SessionStoreConfig.ofDefaults().historyLimit()));
         assertThat(defaults.get("history sent per turn")).contains(": " + router.maxHistoryMessages() + " for");
         assertThat(defaults.get("router request body")).endsWith(": " + router.maxBodyBytes());
-        assertThat(defaults.get("router query length")).endsWith(": " + router.maxQueryChars());
+        assertThat(defaults.get("router query length")).endsWith(": " + router.maxQueryCodePoints());
         assertThat(defaults.get("session id")).isEqualTo(SessionIds.RULE);
         assertThat(defaults.get("`X-Request-Id`")).isEqualTo(RequestIds.RULE);
         assertThat("x".repeat(128)).matches(r -> RequestIds.acceptOrCreate(r).equals(r));

@@ -18,7 +18,7 @@ class RouteBudgetTest {
     @Test
     void keepsEverythingUnderTheLimitsInOrder() {
         List<ChatMessage> stored = List.of(ChatMessage.user("one"), ChatMessage.assistant("two"), ChatMessage.user("three"));
-        assertThat(RouteBudget.fit(stored, RouterLimits.DEFAULTS, "q", "s", null)).extracting(RouterClient.Turn::content)
+        assertThat(RouteBudget.fit(stored, RouterLimits.ofDefaults(), "q", "s", null)).extracting(RouterClient.Turn::content)
                 .containsExactly("one", "two", "three");
     }
 
@@ -28,11 +28,11 @@ class RouteBudgetTest {
         for (int i = 0; i < 600; i++) {
             stored.add(ChatMessage.user("m" + i));
         }
-        List<RouterClient.Turn> sent = RouteBudget.fit(stored, RouterLimits.DEFAULTS, "q", "s", null);
+        List<RouterClient.Turn> sent = RouteBudget.fit(stored, RouterLimits.ofDefaults(), "q", "s", null);
         assertThat(sent).hasSize(500);
         assertThat(sent.get(0).content()).isEqualTo("m100");
         assertThat(sent.get(499).content()).isEqualTo("m599");
-        assertThat(RouteBudget.fit(stored, RouterLimits.DEFAULTS.withMaxHistoryMessages(0), "q", "s", null)).isEmpty();
+        assertThat(RouteBudget.fit(stored, RouterLimits.ofDefaults().withMaxHistoryMessages(0), "q", "s", null)).isEmpty();
     }
 
     @Test
@@ -41,7 +41,7 @@ class RouteBudgetTest {
         for (int i = 0; i < 10; i++) {
             stored.add(ChatMessage.user(i + ":" + "x".repeat(1000)));
         }
-        RouterLimits small = RouterLimits.DEFAULTS.withMaxBodyBytes(4096); // room for three of them
+        RouterLimits small = RouterLimits.ofDefaults().withMaxBodyBytes(4096); // room for three of them
         List<RouterClient.Turn> sent = RouteBudget.fit(stored, small, "q", "s", null);
         assertThat(sent).extracting(t -> t.content().substring(0, 2)).containsExactly("7:", "8:", "9:");
     }
@@ -65,7 +65,7 @@ class RouteBudgetTest {
         for (int round = 0; round < 60; round++) {
             String[] alphabet = round % 3 == 0 ? emoji : mixed; // emoji alone: no slack from over-counted escapes
             long limit = 4096 + random.nextInt(60_000);
-            RouterLimits limits = RouterLimits.DEFAULTS.withMaxBodyBytes(limit);
+            RouterLimits limits = RouterLimits.ofDefaults().withMaxBodyBytes(limit);
             int maxQuery = RouteBudget.maxQueryCodePoints(limits);
             String query = text(random, alphabet, 1 + random.nextInt(Math.max(1, maxQuery)));
             List<ChatMessage> stored = new ArrayList<>();
@@ -93,12 +93,12 @@ class RouteBudgetTest {
 
     @Test
     void theLongestQueryLeavesRoomForTheEnvelope() throws Exception {
-        String query = "\u0001".repeat(RouteBudget.maxQueryCodePoints(RouterLimits.DEFAULTS));
+        String query = "\u0001".repeat(RouteBudget.maxQueryCodePoints(RouterLimits.ofDefaults()));
         ObjectNode body = JSON.createObjectNode().put("query", query).put("session_id", "s".repeat(128))
                 .put("agent", "\u0001".repeat(RouteBudget.MAX_AGENT_CHARS));
         body.putArray("history");
-        assertThat((long) JSON.writeValueAsBytes(body).length).isLessThanOrEqualTo(RouterLimits.DEFAULTS.maxBodyBytes());
-        assertThat(RouteBudget.maxQueryCodePoints(RouterLimits.DEFAULTS)).isGreaterThan(10_000);
+        assertThat((long) JSON.writeValueAsBytes(body).length).isLessThanOrEqualTo(RouterLimits.ofDefaults().maxBodyBytes());
+        assertThat(RouteBudget.maxQueryCodePoints(RouterLimits.ofDefaults())).isGreaterThan(10_000);
     }
 
     private static String text(Random random, String[] alphabet, int codePoints) {

@@ -93,5 +93,7 @@ class RouteTableTest {
         assertThatThrownBy(() -> RouteTable.builder().get("/a/{id:uuid}", OK))
                 .hasMessageContaining("bad parameter '{id:uuid}'");
         assertThatThrownBy(() -> RouteTable.builder().get("a", OK)).hasMessageContaining("starts with '/'");
+        assertThatThrownBy(() -> RouteTable.builder().get("/x/{id:int}", OK).delete("/x/{id}", OK).build())
+                .hasMessageContaining("/x/{id} and /x/{id:int} match the same paths with different parameters");
     }
 }

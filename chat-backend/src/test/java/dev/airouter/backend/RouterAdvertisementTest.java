@@ -29,7 +29,7 @@ class RouterAdvertisementTest {
     private static ChatBackend start(int routerAccepts, int configured) throws InterruptedException {
         return ChatBackend.create(TestBackends.base(0, 0).routerCommand(TestBackends.plainRouter(routerAccepts))
                 .storeConfig(TestBackends.memoryStore(1000))
-                .routerLimits(RouterLimits.DEFAULTS.withMaxHistoryMessages(configured)).build()).start();
+                .routerLimits(RouterLimits.ofDefaults().withMaxHistoryMessages(configured)).build()).start();
     }
 
     @Test

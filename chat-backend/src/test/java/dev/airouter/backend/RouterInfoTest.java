@@ -22,7 +22,7 @@ class RouterInfoTest {
         RouterInfo info = parse("{\"status\":\"ok\",\"service\":\"ai-router\",\"agents\":2,\"limits\":"
                 + "{\"max_history_messages\":500,\"max_query_chars\":10000,\"max_body_bytes\":1048576},"
                 + "\"agent_names\":[\"general-chat\",\"calculator\"]}");
-        assertThat(info.limits()).isEqualTo(RouterLimits.DEFAULTS);
+        assertThat(info.limits()).isEqualTo(RouterLimits.ofDefaults());
         assertThat(info.advertised()).isTrue();
         assertThat(info.agents()).contains(Set.of("general-chat", "calculator"));
         assertThat(List.copyOf(info.agents().get())).containsExactly("general-chat", "calculator");
@@ -41,21 +41,29 @@ class RouterInfoTest {
     }
 
     @Test
-    void anUnusableFieldKeepsTheAssumptionForThatFieldWithAWarning() {
+    void neverAssumesMoreThanTheRouterSays() {
         RouterInfo info = parse("{\"limits\":{\"max_history_messages\":-3,\"max_query_chars\":\"many\","
-                + "\"max_body_bytes\":65536}}");
-        assertThat(info.limits()).isEqualTo(new RouterLimits(40, 2000, 65_536));
+                + "\"max_body_bytes\":2048}}");
+        assertThat(info.limits()).isEqualTo(new RouterLimits(0, 2000, 2048));
         assertThat(warnings).hasSize(2);
-        assertThat(warnings.get(0)).contains("limits.max_history_messages = -3").contains("expected a whole number 0-100000");
-        assertThat(warnings.get(1)).contains("limits.max_query_chars = \"many\"");
+        assertThat(warnings.get(0)).contains("limits.max_history_messages = -3, outside 0-100000; using 0");
+        assertThat(warnings.get(1)).contains("limits.max_query_chars = \"many\", which is not a whole number");
+        RouterInfo huge = parse("{\"limits\":{\"max_history_messages\":99999999999999999999999}}");
+        assertThat(huge.limits().maxHistoryMessages()).isEqualTo(100_000);
+    }
+
+    @Test
+    void aBodyLimitTooSmallForAnyMessageLeavesNoMessageLength() {
+        RouterInfo info = parse("{\"limits\":{\"max_body_bytes\":100}}");
+        assertThat(info.maxMessageCodePoints(8000)).isZero();
     }
 
     @Test
     void theMessageLimitIsTheSmallestOfConfigQueryLimitAndWhatTheBodyLeavesRoomFor() {
-        RouterInfo roomy = new RouterInfo(RouterLimits.DEFAULTS, true, Optional.empty());
+        RouterInfo roomy = new RouterInfo(RouterLimits.ofDefaults(), true, Optional.empty());
         assertThat(roomy.maxMessageCodePoints(8000)).isEqualTo(8000);
         assertThat(roomy.maxMessageCodePoints(20_000)).isEqualTo(10_000);
-        RouterInfo narrow = new RouterInfo(RouterLimits.DEFAULTS.withMaxBodyBytes(8192), true, Optional.empty());
+        RouterInfo narrow = new RouterInfo(RouterLimits.ofDefaults().withMaxBodyBytes(8192), true, Optional.empty());
         assertThat(narrow.maxMessageCodePoints(8000)).isEqualTo(RouteBudget.maxQueryCodePoints(narrow.limits()))
                 .isLessThan(1200);
     }

@@ -60,12 +60,12 @@ abstract class RouterLimitsContract {
                     for (RawHttp.Response answer : run.get()) {
                         assertThat(answer.status()).as(answer.text()).isEqualTo(200);
                         int sent = json(answer).path("metadata").path("historyLength").asInt();
-                        assertThat(sent).isLessThanOrEqualTo(RouterLimits.DEFAULTS.maxHistoryMessages());
+                        assertThat(sent).isLessThanOrEqualTo(RouterLimits.ofDefaults().maxHistoryMessages());
                         longest = Math.max(longest, sent);
                     }
                 }
                 assertThat(longest).as("the router's limit was reached, so the history was trimmed to it")
-                        .isEqualTo(RouterLimits.DEFAULTS.maxHistoryMessages());
+                        .isEqualTo(RouterLimits.ofDefaults().maxHistoryMessages());
             } finally {
                 clients.shutdownNow();
             }
@@ -108,7 +108,7 @@ abstract class RouterLimitsContract {
      */
     @Test
     void aMessageOfExactlyTheMaximumLengthWithAFullHistoryIsAnswered() throws Exception {
-        RouterLimits router = RouterLimits.DEFAULTS.withMaxBodyBytes(32 * 1024);
+        RouterLimits router = RouterLimits.ofDefaults().withMaxBodyBytes(32 * 1024);
         int longest = RouteBudget.maxQueryCodePoints(router);
         try (ChatBackend backend = ChatBackend.create(backend(50)
                 .routerCommand(TestBackends.bundledRouter("--max-body-bytes", Long.toString(router.maxBodyBytes())))

@@ -152,6 +152,9 @@ class RouterSupervisionTest {
         assertThatThrownBy(backend::start).isInstanceOf(BackendException.class)
                 .hasMessageContaining("http://127.0.0.1:" + routerPort)
                 .hasMessageContaining("does not answer GET /health");
+        // the IO threads made while the router was checked are not daemons: a failed start must end them
+        await().atMost(Duration.ofSeconds(15)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.isAlive() && t.getName().startsWith("airouter-backend")));
     }
 
     @Test

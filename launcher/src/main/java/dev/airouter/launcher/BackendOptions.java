@@ -30,16 +30,18 @@ final class BackendOptions {
             Map.entry("corsOrigins", "--cors-origin"),
             Map.entry("routerTimeout", "--router-timeout"),
             Map.entry("maxBodyBytes", "--max-body-bytes"),
+            Map.entry("maxMessageCodePoints", "--max-message-chars"),
             Map.entry("redisUrl", "--redis-url"),
             Map.entry("historyLimit", "--history-limit"),
             Map.entry("ttl", "--session-ttl"));
 
     /**
-     * A word that may be a field name. Fields named by a plain English word ({@code host},
-     * {@code port}, {@code ttl}) are only translated where a config message puts the field it is
-     * about: first, or before its value in parentheses; camel-case names are translated anywhere.
+     * A word that may be a field name, or a quoted value (which is left alone). Fields named by a
+     * plain English word ({@code host}, {@code port}, {@code ttl}) are only translated where a config
+     * message puts the field it is about: first, or before its value in parentheses; camel-case
+     * names are translated anywhere outside quotes.
      */
-    private static final Pattern WORD = Pattern.compile("\\b[a-zA-Z]+\\b");
+    private static final Pattern WORD = Pattern.compile("'[^']*'|\\b[a-zA-Z]+\\b");
 
     private BackendOptions() {}
 
@@ -66,14 +68,13 @@ final class BackendOptions {
             BackendConfig.Builder b = BackendConfig.builder().host(options.host).port(options.backendPort)
                     .logDir(options.logDir).storeConfig(store).corsOrigins(origins)
                     .routerTimeout(options.routerTimeout).maxBodyBytes(options.maxBodyBytes)
+                    .maxMessageCodePoints(options.maxMessageChars).routerPort(options.routerPort)
                     .routerOutput(routerOutput);
             if (options.routerMaxHistory != null) {
-                b.routerLimits(RouterLimits.DEFAULTS.withMaxHistoryMessages(options.routerMaxHistory));
+                b.routerLimits(RouterLimits.ofDefaults().withMaxHistoryMessages(options.routerMaxHistory));
             }
             if (options.routerUrl != null && !options.routerUrl.isBlank()) {
                 b.routerUrl(options.routerUrl);
-            } else {
-                b.routerPort(options.routerPort);
             }
             if (routerCommand != null) {
                 b.routerCommand(routerCommand);
@@ -114,7 +115,7 @@ final class BackendOptions {
         StringBuilder out = new StringBuilder();
         while (m.find()) {
             String word = m.group();
-            String option = OPTIONS.get(word);
+            String option = word.startsWith("'") ? null : OPTIONS.get(word);
             boolean plainWord = word.chars().noneMatch(Character::isUpperCase);
             boolean namesField = m.start() == 0 || message.startsWith(" (", m.end());
             m.appendReplacement(out, Matcher.quoteReplacement(option != null && (!plainWord || namesField) ? option : word));

@@ -34,6 +34,11 @@ final class RunOptions {
                     + " (env AIROUTER_ROUTER_MAX_HISTORY; default 500).")
     Integer routerMaxHistory;
 
+    @Option(names = "--max-message-chars", defaultValue = "${env:AIROUTER_MAX_MESSAGE_CHARS:-8000}", paramLabel = "N",
+            description = "Longest chat message in characters (Unicode code points), 1-1000000; a router that takes"
+                    + " less lowers it (env AIROUTER_MAX_MESSAGE_CHARS; default ${DEFAULT-VALUE}).")
+    int maxMessageChars;
+
     @Option(names = "--redis-url", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}", paramLabel = "URL",
             description = "Redis for sessions; 'none' = in-memory; unreachable = in-memory with a notice (env REDIS_URL; default ${DEFAULT-VALUE}).")
     String redisUrl;

@@ -36,7 +36,8 @@ class LauncherCliTest {
         assertThat(dev.code()).isZero();
         assertThat(dev.out()).contains("--backend-port", "--frontend-port", "--router-port", "--router-command",
                 "--router-url", "--redis-url", "--history-limit", "--session-ttl", "--log-dir", "--no-frontend",
-                "--frontend-dir", "--router-max-history", "AIROUTER_BACKEND_PORT", "AIROUTER_ROUTER_MAX_HISTORY",
+                "--frontend-dir", "--router-max-history", "--max-message-chars", "AIROUTER_BACKEND_PORT",
+                "AIROUTER_ROUTER_MAX_HISTORY", "AIROUTER_MAX_MESSAGE_CHARS",
                 "REDIS_URL");
     }
 
@@ -65,7 +66,7 @@ class LauncherCliTest {
         Result both = run("backend", "--router-url", "http://127.0.0.1:1", "--router-command", "x",
                 "--log-dir", logs.toString());
         assertThat(both.code()).isEqualTo(2);
-        assertThat(both.err()).contains("--router-url (http://127.0.0.1:1/) and --router-command ([x]) conflict");
+        assertThat(both.err()).contains("--router-url (http://127.0.0.1:1/) and --router-command (x …) conflict");
 
         Result quote = run("backend", "--router-command", "python3 'unclosed", "--log-dir", logs.toString());
         assertThat(quote.code()).isEqualTo(2);
@@ -86,7 +87,18 @@ class LauncherCliTest {
 
         Result small = run("backend", "--max-body-bytes", "2000", "--log-dir", logs.toString());
         assertThat(small.code()).isEqualTo(2);
-        assertThat(small.err()).contains("--max-body-bytes (2000) cannot hold a message of maxMessageCodePoints (8000)");
+        assertThat(small.err()).contains("--max-body-bytes (2000) cannot hold a message of --max-message-chars (8000)")
+                .contains("raise --max-body-bytes to at least 33024, or lower --max-message-chars");
+
+        Result routerPort = run("backend", "--router-url", "http://127.0.0.1:1", "--router-port", "-5",
+                "--log-dir", logs.toString());
+        assertThat(routerPort.code()).isEqualTo(2);
+        assertThat(routerPort.err()).contains("--router-port must be 0-65535").contains("-5");
+
+        Result secret = run("backend", "--router-url", "http://user:s3cret@127.0.0.1:1", "--router-command", "x",
+                "--log-dir", logs.toString());
+        assertThat(secret.code()).isEqualTo(2);
+        assertThat(secret.err()).doesNotContain("s3cret");
 
         Result limit = run("backend", "--history-limit", "0", "--log-dir", logs.toString());
         assertThat(limit.code()).isEqualTo(2);
@@ -145,6 +157,8 @@ class LauncherCliTest {
         assertThat(BackendOptions.translate("maxBodyBytes (2000) cannot hold …; raise maxBodyBytes or lower it"))
                 .isEqualTo("--max-body-bytes (2000) cannot hold …; raise --max-body-bytes or lower it");
         assertThat(BackendOptions.translate("cannot listen on host: port busy")).isEqualTo("cannot listen on host: port busy");
+        assertThat(BackendOptions.translate("routerUrl must be …; was 'http://h/maxBodyBytes'"))
+                .isEqualTo("--router-url must be …; was 'http://h/maxBodyBytes'");
     }
 
     @Test

@@ -97,9 +97,12 @@ public final class HealthCheck {
      * each readiness probe that passes, and each liveness probe that passes. A process that
      * advertises facts about itself in its health answer (limits, a version, the work it accepts)
      * is thus read at no extra round trip, and read again after every restart. The listener runs on
-     * the probing thread, before the state change the answer causes is published (so it has seen the
-     * answer before {@link ProcessState#RUNNING} or {@link ProcessState#ADOPTED} is reported); it
-     * must be quick, and an exception it throws is logged and ignored (the check still passes).
+     * the probing thread. The answer that makes a process ready (or adopted) reaches it before that
+     * state change is published, so it has seen an answer before {@link ProcessState#RUNNING} or
+     * {@link ProcessState#ADOPTED} is reported; other probes may also pass around that moment, so the
+     * listener can be called more than once, from several threads at once, and after the change: it
+     * must be thread-safe and quick, and an exception it throws is logged and ignored (the check
+     * still passes).
      *
      * @param listener receives the body (UTF-8, at most 64 KiB)
      * @return a new check

@@ -171,7 +171,11 @@ final class OutputPump implements ExecuteStreamHandler {
         }
         Runnable hook = lineHook;
         if (hook != null) {
-            hook.run();
+            try {
+                hook.run();
+            } catch (RuntimeException e) {
+                LOG.warn("line hook threw; ignored", e); // the pipe must keep draining
+            }
         }
         if (listener != null) {
             try {
