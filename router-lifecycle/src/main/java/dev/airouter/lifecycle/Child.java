@@ -75,7 +75,7 @@ final class Child {
         return SETSID.isPresent() && SH.isPresent();
     }
 
-    static Child spawn(ProcessConfig config, RotatingLog log, ThreadFactory threads, Instant now)
+    static Child spawn(ProcessConfig config, LogLines log, ThreadFactory threads, Instant now)
             throws InterruptedException {
         boolean ownGroup = SETSID.isPresent();
         boolean lifeline = config.lifeline() && lifelineSupported();
@@ -96,8 +96,8 @@ final class Child {
         env.putAll(config.environment());
 
         List<Pattern> patterns = new ArrayList<>();
-        config.readiness().stream().filter(r -> r.kind() == ReadinessCheck.Kind.LOG_LINE)
-                .forEach(r -> patterns.add(r.pattern()));
+        config.readiness().stream().filter(r -> r instanceof ReadinessChecks.LogLine)
+                .forEach(r -> patterns.add(((ReadinessChecks.LogLine) r).pattern()));
         OutputPump pump = new OutputPump(log, config.outputListener().orElse(null), threads, patterns);
         CompletableFuture<Process> launched = new CompletableFuture<>();
         CompletableFuture<Integer> exit = new CompletableFuture<>();

@@ -20,17 +20,21 @@ import okhttp3.HttpUrl;
  * }</pre>
  */
 public final class HealthCheck {
+    /** The placeholder a {@link ProcessPool} replaces with each replica's port. */
+    public static final String PORT_PLACEHOLDER = "{port}";
     private static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(2);
 
-    private final HttpUrl url;
+    private final HttpUrl url; // for a template: the URL with port 1 in place of the placeholder
+    private final String template; // null unless the URL has the port placeholder
     private final Predicate<String> bodyCheck;
     private final String expectation;
     private final Duration timeout;
     private final Consumer<String> onHealthy;
 
-    private HealthCheck(HttpUrl url, Predicate<String> bodyCheck, String expectation, Duration timeout,
+    private HealthCheck(HttpUrl url, String template, Predicate<String> bodyCheck, String expectation, Duration timeout,
             Consumer<String> onHealthy) {
         this.url = url;
+        this.template = template;
         this.bodyCheck = bodyCheck;
         this.expectation = expectation;
         this.timeout = timeout;
@@ -38,7 +42,9 @@ public final class HealthCheck {
     }
 
     /**
-     * A check that passes on any 2xx answer from {@code url}.
+     * A check that passes on any 2xx answer from {@code url}. For the replicas of a
+     * {@link ProcessPool}, write the port as {@value #PORT_PLACEHOLDER}
+     * ({@code http://127.0.0.1:{port}/health}): the pool fills in each replica's own.
      *
      * @param url an absolute {@code http://} or {@code https://} URL, e.g. {@code http://127.0.0.1:8888/health}
      * @return the check
@@ -46,12 +52,40 @@ public final class HealthCheck {
      */
     public static HealthCheck http(String url) {
         Objects.requireNonNull(url, "url");
-        HttpUrl parsed = HttpUrl.parse(url.trim());
+        String trimmed = url.trim();
+        boolean template = trimmed.contains(PORT_PLACEHOLDER);
+        HttpUrl parsed = HttpUrl.parse(template ? trimmed.replace(PORT_PLACEHOLDER, "1") : trimmed);
         if (parsed == null) {
             throw new IllegalArgumentException("healthCheck: '" + url
                     + "' is not an absolute http(s) URL; expected e.g. http://127.0.0.1:8888/health");
         }
-        return new HealthCheck(parsed, body -> true, "any 2xx response", DEFAULT_TIMEOUT, null);
+        return new HealthCheck(parsed, template ? trimmed : null, body -> true, "any 2xx response", DEFAULT_TIMEOUT,
+                null);
+    }
+
+    /**
+     * Fills in the port placeholder.
+     *
+     * @param port the port, 1–65535
+     * @return a copy checking the URL with {@code port} in place of {@value #PORT_PLACEHOLDER}; this
+     *     check itself when its URL has no placeholder
+     * @throws IllegalArgumentException if the port is out of range
+     */
+    public HealthCheck withPort(int port) {
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("healthCheck port must be 1-65535, was " + port);
+        }
+        if (template == null) {
+            return this;
+        }
+        HttpUrl resolved = HttpUrl.get(template.replace(PORT_PLACEHOLDER, Integer.toString(port)));
+        return new HealthCheck(resolved, null, bodyCheck, expectation.replace(PORT_PLACEHOLDER, Integer.toString(port)),
+                timeout, onHealthy);
+    }
+
+    /** @return whether the URL still has the {@value #PORT_PLACEHOLDER} placeholder */
+    public boolean hasPortPlaceholder() {
+        return template != null;
     }
 
     /**
@@ -64,7 +98,8 @@ public final class HealthCheck {
     public HealthCheck expectingBody(Predicate<String> check, String description) {
         Objects.requireNonNull(check, "check");
         Objects.requireNonNull(description, "description");
-        return new HealthCheck(url, bodyCheck.and(check), expectation + " with " + description, timeout, onHealthy);
+        return new HealthCheck(url, template, bodyCheck.and(check), expectation + " with " + description, timeout,
+                onHealthy);
     }
 
     /**
@@ -88,7 +123,7 @@ public final class HealthCheck {
      * @throws IllegalArgumentException if not positive
      */
     public HealthCheck withTimeout(Duration timeout) {
-        return new HealthCheck(url, bodyCheck, expectation, Durations.positive("healthCheck timeout", timeout),
+        return new HealthCheck(url, template, bodyCheck, expectation, Durations.positive("healthCheck timeout", timeout),
                 onHealthy);
     }
 
@@ -113,17 +148,32 @@ public final class HealthCheck {
         if (onHealthy != null) {
             throw new IllegalStateException("this health check already has an onHealthyAnswer listener");
         }
-        return new HealthCheck(url, bodyCheck, expectation, timeout, listener);
+        return new HealthCheck(url, template, bodyCheck, expectation, timeout, listener);
     }
 
-    /** @return the URL that is checked */
+    /**
+     * @return the URL that is checked
+     * @throws IllegalStateException if the URL still has the port placeholder (see {@link #withPort})
+     */
     public URI url() {
+        requireResolved();
         return url.uri();
     }
 
-    /** @return the port of the URL (explicit or the scheme's default) */
+    /**
+     * @return the port of the URL (explicit or the scheme's default)
+     * @throws IllegalStateException if the URL still has the port placeholder (see {@link #withPort})
+     */
     public int port() {
+        requireResolved();
         return url.port();
+    }
+
+    private void requireResolved() {
+        if (template != null) {
+            throw new IllegalStateException("health check " + template + " has a " + PORT_PLACEHOLDER
+                    + " placeholder; a ProcessPool fills it in for each replica (or call withPort)");
+        }
     }
 
     /** @return the host of the URL */
@@ -158,6 +208,6 @@ public final class HealthCheck {
 
     @Override
     public String toString() {
-        return "GET " + url + " expecting " + expectation;
+        return "GET " + (template != null ? template : url) + " expecting " + expectation;
     }
 }

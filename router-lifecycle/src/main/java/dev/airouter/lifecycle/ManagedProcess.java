@@ -4,8 +4,6 @@ import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -19,7 +17,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -71,46 +68,66 @@ import org.slf4j.LoggerFactory;
  * named {@code airouter-<name>-…}; {@link #close()} ends them. Listener events arrive in order on
  * the event thread. All public methods are thread-safe.
  */
+/*
+ * Concurrency. Four monitors, always taken in this order; a thread that holds one never waits for
+ * an earlier one:
+ *
+ *   1. startLock: serialises what brings the process up (ensureRunning, runToCompletion, and the
+ *      supervisor's restart attempts, see restart()). Held for a whole start: the adoption check,
+ *      the spawn and the readiness wait.
+ *   2. stopLock: serialises stop(). ensureRunning() takes and releases it right after the start
+ *      lock, so a start never begins beside a tree that a stop is still tearing down.
+ *   3. spawnLock: held across launching a child and publishing it in `child`; stop() takes it for a
+ *      moment before it reads `child`, so it never misses a child being born.
+ *   4. lock: guards the state (state, child, owned, adoptedPid, startedAt, lastExitCode,
+ *      stopRequested, epoch, closed, shutdownHook) and all of the Supervisor's fields (restart count
+ *      and window, timers). Held briefly, never across I/O or a wait. Every transition happens under
+ *      it and enqueues its event there, so listeners see transitions in the order they happened.
+ *
+ * The epoch is bumped by every ensureRunning() and stop(). Work scheduled earlier and run later
+ * (a restart attempt, a readiness wait's success, an adoption) carries the epoch it was scheduled
+ * in, and re-checks it (and that `child` is still its child) under the lock: a stop or a new start
+ * in between makes it a no-op, which is how a stop wins over a pending restart without cancelling
+ * threads. stop() also sets stopRequested, which tells the exit handler that an exit is expected.
+ */
 public final class ManagedProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ManagedProcess.class);
 
     private final ProcessConfig config;
-    private final Clock clock = Clock.systemUTC();
+    private final Clock clock;
     private final RotatingLog log;
+    private final LogLines lines;
+    private final boolean ownsLog;
     private final OkHttpClient ownedClient;
     private final HealthProber prober;
     private final ThreadFactory threads;
     private final ScheduledExecutorService scheduler;
-    private final ExecutorService supervisor;
+    private final Supervisor supervisor;
     private final ExecutorService events;
     private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
     private final Object startLock = new Object();
     private final Object stopLock = new Object();
-    /** Held across launching a child and publishing it, so stop() never misses a child being born. */
     private final Object spawnLock = new Object();
     private final Object lock = new Object();
 
-    // guarded by lock
+    // guarded by lock (and so are the supervisor's fields)
     private ProcessState state = ProcessState.STOPPED;
     private Child child;
     private long adoptedPid = -1;
     private boolean owned;
     private Instant startedAt;
-    private int restarts;
     private Integer lastExitCode;
-    private Instant nextRestartAt;
-    private final Deque<Long> restartTimes = new ArrayDeque<>();
     private boolean stopRequested;
-    /** Bumped by every ensureRunning() and stop(): a restart scheduled in an older epoch is void. */
     private long epoch;
     private boolean closed;
-    private ScheduledFuture<?> livenessTask;
-    private ScheduledFuture<?> restartTask;
     private Thread shutdownHook;
 
-    private ManagedProcess(ProcessConfig config) {
+    private ManagedProcess(ProcessConfig config, RotatingLog sharedLog, String linePrefix) {
         this.config = config;
-        this.log = new RotatingLog(config.logFile(), config.logMaxBytes(), config.logBackups());
+        this.clock = config.clock();
+        this.ownsLog = sharedLog == null;
+        this.log = sharedLog != null ? sharedLog : new RotatingLog(config.logFile(), config.logMaxBytes(), config.logBackups());
+        this.lines = linePrefix.isEmpty() ? log : text -> log.line(linePrefix + text);
         this.ownedClient = config.httpClient().isPresent() ? null : HealthProber.defaultClient();
         this.prober = config.healthCheck()
                 .map(h -> new HealthProber(h, config.httpClient().orElse(ownedClient)))
@@ -124,7 +141,7 @@ public final class ManagedProcess implements AutoCloseable {
         ScheduledThreadPoolExecutor pool = new ScheduledThreadPoolExecutor(2, named("probe"));
         pool.setRemoveOnCancelPolicy(true);
         this.scheduler = pool;
-        this.supervisor = Executors.newSingleThreadExecutor(named("supervisor"));
+        this.supervisor = new Supervisor(this, config, pool, prober, named("supervisor"));
         this.events = Executors.newSingleThreadExecutor(named("events"));
     }
 
@@ -134,9 +151,24 @@ public final class ManagedProcess implements AutoCloseable {
      *
      * @param config the configuration
      * @return the new, stopped, managed process
+     * @throws IllegalArgumentException if the command or health URL still has a {@link ProcessPool}
+     *     placeholder ({@code {port}}, {@code {generation}})
      */
     public static ManagedProcess create(ProcessConfig config) {
-        return new ManagedProcess(Objects.requireNonNull(config, "config"));
+        Objects.requireNonNull(config, "config");
+        config.placeholder().ifPresent(p -> {
+            throw new IllegalArgumentException("'" + config.name() + "' has a " + p + " placeholder in its command or"
+                    + " health check URL; a ProcessPool fills it in for each replica; a single process needs the value");
+        });
+        return new ManagedProcess(config, null, "");
+    }
+
+    /**
+     * A process whose output goes to a log shared with others (a pool's replicas of one index), each
+     * line after {@code linePrefix}; it never closes that log.
+     */
+    static ManagedProcess create(ProcessConfig config, RotatingLog sharedLog, String linePrefix) {
+        return new ManagedProcess(config, Objects.requireNonNull(sharedLog, "sharedLog"), linePrefix);
     }
 
     /** @return the configuration */
@@ -186,8 +218,7 @@ public final class ManagedProcess implements AutoCloseable {
                     return snapshot();
                 }
                 stopRequested = false;
-                restarts = 0;
-                restartTimes.clear();
+                supervisor.reset();
                 myEpoch = ++epoch;
             }
             if (prober != null) {
@@ -265,7 +296,7 @@ public final class ManagedProcess implements AutoCloseable {
                 synchronized (lock) {
                     lastExitCode = code;
                 }
-                cleanUpAfterExit(c);
+                Supervisor.cleanUpAfterExit(c);
                 synchronized (lock) {
                     if (child == c) {
                         child = null;
@@ -324,7 +355,7 @@ public final class ManagedProcess implements AutoCloseable {
                     // a launch in flight has now either published its child or seen stopRequested
                 }
                 synchronized (lock) {
-                    cancelTimers();
+                    supervisor.cancelTimers();
                     c = child;
                     adopted = adoptedPid;
                     if (state == ProcessState.ADOPTED && !config.stopAdopted()) {
@@ -358,8 +389,11 @@ public final class ManagedProcess implements AutoCloseable {
                 if (c != null && gone) {
                     // the exit is reported after commons-exec joined the output readers (bounded)
                     try {
-                        lastExitCode(c.exit.get(Math.max(1, Math.min(1000,
-                                TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))), TimeUnit.MILLISECONDS));
+                        int code = c.exit.get(Math.max(1, Math.min(1000,
+                                TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))), TimeUnit.MILLISECONDS);
+                        synchronized (lock) {
+                            lastExitCode = code;
+                        }
                     } catch (InterruptedException e) {
                         interrupted = true;
                     } catch (ExecutionException | TimeoutException e) {
@@ -386,12 +420,6 @@ public final class ManagedProcess implements AutoCloseable {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
-        }
-    }
-
-    private void lastExitCode(int code) {
-        synchronized (lock) {
-            lastExitCode = code;
         }
     }
 
@@ -431,14 +459,10 @@ public final class ManagedProcess implements AutoCloseable {
         }
         scheduler.shutdownNow();
         supervisor.shutdown();
-        try {
-            supervisor.awaitTermination(2, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        supervisor.shutdownNow();
         events.shutdown();
-        log.close();
+        if (ownsLog) {
+            log.close();
+        }
         if (ownedClient != null) {
             ownedClient.connectionPool().evictAll();
             ownedClient.dispatcher().executorService().shutdown();
@@ -493,7 +517,7 @@ public final class ManagedProcess implements AutoCloseable {
                     transition(waiting, cause);
                 }
             }
-            c = Child.spawn(config, log, threads, clock.instant());
+            c = Child.spawn(config, lines, threads, clock.instant());
             synchronized (lock) {
                 // stop() waits for spawnLock before it looks for the child, so it sees this one
                 child = c;
@@ -504,7 +528,7 @@ public final class ManagedProcess implements AutoCloseable {
             }
         }
         c.oneShot = oneShot;
-        c.exit.whenComplete((code, error) -> onExit(c, code == null ? -1 : code));
+        c.exit.whenComplete((code, error) -> supervisor.onExit(c, code == null ? -1 : code));
         LOG.info("'{}' spawned pid {}: {}", config.name(), c.pid, String.join(" ", config.command()));
         return c;
     }
@@ -539,11 +563,11 @@ public final class ManagedProcess implements AutoCloseable {
             superseded = child != c || stopRequested || epoch != myEpoch;
             if (!superseded) {
                 transition(ProcessState.RUNNING, "ready after " + millis + " ms (pid " + c.pid + ")");
-                scheduleLiveness(c);
+                supervisor.childReady(c);
                 if (c.exit.isDone()) {
                     // it exited between passing readiness and RUNNING: onExit ignored it then
                     int code = c.exit.getNow(-1);
-                    supervisor.execute(() -> onExit(c, code));
+                    supervisor.execute(() -> supervisor.onExit(c, code));
                 }
             }
         }
@@ -577,80 +601,23 @@ public final class ManagedProcess implements AutoCloseable {
         }
     }
 
-    // ---- supervision ----------------------------------------------------------------------
-
-    private void onExit(Child c, int code) {
-        synchronized (lock) {
-            if (child != c) {
-                return;
-            }
-            lastExitCode = code;
-            if (stopRequested || state != ProcessState.RUNNING || c.oneShot) {
-                return; // stop(), the readiness wait or runToCompletion reports it
-            }
-            cancelTimers();
-            String cause = (c.killedByLiveness ? "killed after failing its liveness probe, " : "")
-                    + "exited with code " + code;
-            if (config.restartPolicy().restarts(code, c.killedByLiveness)) {
-                scheduleRestart(cause);
-            } else {
-                child = null;
-                supervisor.execute(() -> cleanUpAfterExit(c));
-                transition(code == 0 ? ProcessState.STOPPED : ProcessState.FAILED, cause);
-            }
-        }
-    }
-
-    private void cleanUpAfterExit(Child c) {
-        c.closeLifeline();
-        ProcessTree.kill(ProcessTree.groupMembers(c.pgid), c.pgid,
-                System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
-    }
-
-    /** Called with the lock held. */
-    private void scheduleRestart(String cause) {
-        RestartPolicy policy = config.restartPolicy();
-        long now = System.nanoTime();
-        while (!restartTimes.isEmpty() && now - restartTimes.peekFirst() > policy.window().toNanos()) {
-            restartTimes.removeFirst();
-        }
-        Child old = child;
-        child = null; // the dead child must not be signalled again (its pid may be reused)
-        if (restartTimes.size() >= policy.maxRestarts()) {
-            if (old != null) {
-                supervisor.execute(() -> cleanUpAfterExit(old));
-            }
-            String message = "gave up after " + restartTimes.size() + " restarts within " + policy.window().toSeconds()
-                    + " s; last: " + cause;
-            LOG.error("'{}' FAILED: {}; log: {}", config.name(), message, config.logFile());
-            transition(ProcessState.FAILED, message);
-            return;
-        }
-        Duration delay = policy.backoff(restartTimes.size() + 1);
-        nextRestartAt = clock.instant().plus(delay);
-        transition(ProcessState.RESTARTING, cause + "; restart " + (restartTimes.size() + 1) + " in "
-                + delay.toMillis() + " ms");
-        long myEpoch = epoch;
-        restartTask = scheduler.schedule(() -> supervisor.execute(() -> restart(old, myEpoch)),
-                delay.toNanos(), TimeUnit.NANOSECONDS);
-    }
+    // ---- supervision (see Supervisor) ----------------------------------------------------
 
     /**
-     * One restart attempt, serialised with ensureRunning() by the start lock. A stop() or a new
-     * ensureRunning() since it was scheduled (another epoch) makes it a no-op.
+     * One restart attempt, scheduled by the supervisor and serialised with ensureRunning() by the
+     * start lock. A stop() or a new ensureRunning() since it was scheduled (another epoch) makes it a
+     * no-op; a failure schedules the next attempt.
      */
-    private void restart(Child old, long myEpoch) {
+    void restart(Child old, long myEpoch) {
         if (old != null) {
-            cleanUpAfterExit(old); // leftovers of the crashed tree must not hold the port
+            Supervisor.cleanUpAfterExit(old); // leftovers of the crashed tree must not hold the port
         }
         synchronized (startLock) {
             synchronized (lock) {
                 if (stopRequested || epoch != myEpoch || state != ProcessState.RESTARTING) {
                     return;
                 }
-                restartTimes.addLast(System.nanoTime());
-                restarts++;
-                nextRestartAt = null;
+                supervisor.restartBegins();
             }
             try {
                 checkPortFree("is no longer ours");
@@ -670,60 +637,41 @@ public final class ManagedProcess implements AutoCloseable {
             } catch (LifecycleException e) {
                 synchronized (lock) {
                     if (!stopRequested && epoch == myEpoch && state == ProcessState.RESTARTING) {
-                        scheduleRestart("restart failed: " + e.getMessage());
+                        supervisor.scheduleRestart("restart failed: " + e.getMessage());
                     }
                 }
             }
         }
     }
 
-    private void scheduleLiveness(Child c) {
-        Optional<LivenessProbe> probe = config.livenessProbe();
-        if (probe.isEmpty() || prober == null) {
-            return;
-        }
-        Duration interval = probe.get().interval();
-        AtomicInteger failures = new AtomicInteger();
-        livenessTask = scheduler.scheduleWithFixedDelay(() -> {
-            synchronized (lock) {
-                if (child != c || state != ProcessState.RUNNING) {
-                    return;
-                }
-            }
-            HealthProber.Result result = prober.probe(interval);
-            if (result.healthy()) {
-                failures.set(0);
-                return;
-            }
-            int n = failures.incrementAndGet();
-            if (n >= probe.get().failureThreshold()) {
-                LOG.warn("'{}' (pid {}) failed {} health checks in a row (last: {}); killing it for a restart",
-                        config.name(), c.pid, n, result.detail());
-                c.killedByLiveness = true;
-                failures.set(0);
-                supervisor.execute(() -> {
-                    synchronized (lock) {
-                        if (child != c || state != ProcessState.RUNNING) {
-                            return; // stopped or restarted meanwhile
-                        }
-                    }
-                    ProcessTree.kill(ProcessTree.snapshot(c.pid, c.pgid), c.pgid,
-                            System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
-                });
-            }
-        }, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
+    // state access for the supervisor; each called with the lock held
+
+    Object lock() {
+        return lock;
     }
 
-    private void cancelTimers() {
-        if (livenessTask != null) {
-            livenessTask.cancel(false);
-            livenessTask = null;
-        }
-        if (restartTask != null) {
-            restartTask.cancel(false);
-            restartTask = null;
-        }
-        nextRestartAt = null;
+    ProcessState state() {
+        return state;
+    }
+
+    Child child() {
+        return child;
+    }
+
+    void clearChild() {
+        child = null;
+    }
+
+    boolean stopRequested() {
+        return stopRequested;
+    }
+
+    long epoch() {
+        return epoch;
+    }
+
+    void lastExitCode(int code) {
+        lastExitCode = code;
     }
 
     private void installShutdownHook() {
@@ -742,7 +690,7 @@ public final class ManagedProcess implements AutoCloseable {
     // ---- state ----------------------------------------------------------------------------
 
     /** Called with the lock held. */
-    private void transition(ProcessState next, String cause) {
+    void transition(ProcessState next, String cause) {
         ProcessState previous = state;
         state = next;
         ProcessEvent event = new ProcessEvent(config.name(), previous, next, cause, clock.instant(), snapshot());
@@ -775,9 +723,9 @@ public final class ManagedProcess implements AutoCloseable {
         return new ProcessStatus(config.name(), state, pid, owned && child != null,
                 up ? Optional.ofNullable(startedAt) : Optional.empty(),
                 up && startedAt != null ? Optional.of(Duration.between(startedAt, now)) : Optional.empty(),
-                restarts,
+                supervisor.restarts(),
                 lastExitCode == null ? OptionalInt.empty() : OptionalInt.of(lastExitCode),
-                Optional.ofNullable(nextRestartAt),
+                supervisor.nextRestartAt(),
                 config.healthCheck().map(HealthCheck::url).map(URI::normalize),
                 config.logFile());
     }

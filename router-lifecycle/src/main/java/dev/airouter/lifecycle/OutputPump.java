@@ -34,11 +34,10 @@ final class OutputPump implements ExecuteStreamHandler {
     private static final int MAX_LINE_CHARS = 64 * 1024;
     private static final long JOIN_MILLIS = 1000;
 
-    private final RotatingLog log;
+    private final LogLines log;
     private final Consumer<String> listener;
     private final ThreadFactory threads;
-    private final List<Pattern> readyPatterns;
-    private final boolean[] matched;
+    private final List<Watch> watches = new ArrayList<>(); // guarded by this
     private final Deque<String> last = new ArrayDeque<>();
     private volatile OutputStream stdin;
     private volatile Runnable lineHook;
@@ -46,12 +45,35 @@ final class OutputPump implements ExecuteStreamHandler {
     private InputStream stderr;
     private final List<Thread> readers = new ArrayList<>();
 
-    OutputPump(RotatingLog log, Consumer<String> listener, ThreadFactory threads, List<Pattern> readyPatterns) {
+    OutputPump(LogLines log, Consumer<String> listener, ThreadFactory threads, List<Pattern> readyPatterns) {
         this.log = log;
         this.listener = listener;
         this.threads = threads;
-        this.readyPatterns = List.copyOf(readyPatterns);
-        this.matched = new boolean[readyPatterns.size()];
+        readyPatterns.forEach(p -> watches.add(new Watch(p)));
+    }
+
+    /** A pattern searched in every line, and whether a line has matched it. */
+    private static final class Watch {
+        final Pattern pattern;
+        boolean matched;
+
+        Watch(Pattern pattern) {
+            this.pattern = pattern;
+        }
+
+        boolean sameAs(Pattern other) {
+            return pattern == other || (pattern.pattern().equals(other.pattern()) && pattern.flags() == other.flags());
+        }
+
+        void test(String line) {
+            try {
+                if (!matched && pattern.matcher(line).find()) {
+                    matched = true;
+                }
+            } catch (StackOverflowError e) {
+                // a backtracking pattern on a huge line: not a match; keep draining the pipe
+            }
+        }
     }
 
     @Override
@@ -115,13 +137,20 @@ final class OutputPump implements ExecuteStreamHandler {
         return List.copyOf(last);
     }
 
-    synchronized boolean allMatched() {
-        for (boolean m : matched) {
-            if (!m) {
-                return false;
+    /**
+     * Whether a line has matched {@code pattern}: a pattern given at construction is searched in every
+     * line; another one from its first use on, and in the last lines kept before it.
+     */
+    synchronized boolean hasPrinted(Pattern pattern) {
+        for (Watch w : watches) {
+            if (w.sameAs(pattern)) {
+                return w.matched;
             }
         }
-        return true;
+        Watch added = new Watch(pattern);
+        last.forEach(added::test);
+        watches.add(added);
+        return added.matched;
     }
 
     private void pump(InputStream in) {
@@ -159,14 +188,8 @@ final class OutputPump implements ExecuteStreamHandler {
                 last.removeFirst();
             }
             last.addLast(text.length() > 1024 ? text.substring(0, 1024) + "…" : text);
-            for (int i = 0; i < matched.length; i++) {
-                try {
-                    if (!matched[i] && readyPatterns.get(i).matcher(text).find()) {
-                        matched[i] = true;
-                    }
-                } catch (StackOverflowError e) {
-                    // a backtracking pattern on a huge line: not a match; keep draining the pipe
-                }
+            for (Watch w : watches) {
+                w.test(text);
             }
         }
         Runnable hook = lineHook;

@@ -2,6 +2,7 @@ package dev.airouter.lifecycle;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -47,6 +48,7 @@ public final class ProcessConfig {
     private final boolean shutdownHook;
     private final boolean lifeline;
     private final OkHttpClient httpClient;
+    private final Clock clock;
 
     private ProcessConfig(Builder b) {
         this.name = b.name;
@@ -68,6 +70,7 @@ public final class ProcessConfig {
         this.shutdownHook = b.shutdownHook;
         this.lifeline = b.lifeline;
         this.httpClient = b.httpClient;
+        this.clock = b.clock;
     }
 
     /**
@@ -144,12 +147,31 @@ public final class ProcessConfig {
     /** @return the HTTP client for health checks, if one was given */
     public Optional<OkHttpClient> httpClient() { return Optional.ofNullable(httpClient); }
 
+    /** @return the time source of timestamps, uptimes and the restart window */
+    public Clock clock() { return clock; }
+
     /** The port the process is expected to listen on: from the health check, else a TCP readiness check. */
     Optional<Integer> port() {
         if (healthCheck != null) {
-            return Optional.of(healthCheck.port());
+            return healthCheck.hasPortPlaceholder() ? Optional.empty() : Optional.of(healthCheck.port());
         }
-        return readiness.stream().filter(r -> r.kind() == ReadinessCheck.Kind.TCP).map(ReadinessCheck::port).findFirst();
+        return readiness.stream().filter(r -> r instanceof ReadinessChecks.Tcp)
+                .map(r -> ((ReadinessChecks.Tcp) r).port()).findFirst();
+    }
+
+    /** The first {@link ProcessPool} placeholder left in the command or the health URL, if any. */
+    Optional<String> placeholder() {
+        if (healthCheck != null && healthCheck.hasPortPlaceholder()) {
+            return Optional.of(HealthCheck.PORT_PLACEHOLDER);
+        }
+        for (String arg : command) {
+            for (String p : List.of(ProcessPool.PORT, ProcessPool.GENERATION)) {
+                if (arg.contains(p)) {
+                    return Optional.of(p);
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     @Override
@@ -184,6 +206,7 @@ public final class ProcessConfig {
         private boolean shutdownHook = true;
         private boolean lifeline = true;
         private OkHttpClient httpClient;
+        private Clock clock = Clock.systemUTC();
 
         private Builder(String name) {
             Objects.requireNonNull(name, "name");
@@ -214,6 +237,7 @@ public final class ProcessConfig {
             this.shutdownHook = c.shutdownHook;
             this.lifeline = c.lifeline;
             this.httpClient = c.httpClient;
+            this.clock = c.clock;
         }
 
         private void once(String option) {
@@ -436,6 +460,20 @@ public final class ProcessConfig {
         }
 
         /**
+         * Sets the time source (default {@link Clock#systemUTC()}) of start times, uptimes, event times,
+         * the next restart time and the restart window of the {@link RestartPolicy}, so tests can
+         * move time instead of waiting for it. Backoff delays and timeouts still run on real time.
+         *
+         * @param clock the clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            once("clock");
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
          * Checks the rules between options and builds the configuration.
          *
          * @return the configuration
@@ -456,7 +494,7 @@ public final class ProcessConfig {
             if (readiness == null) {
                 readiness = healthCheck != null ? List.of(ReadinessCheck.health()) : List.of();
             }
-            if (healthCheck == null && readiness.stream().anyMatch(r -> r.kind() == ReadinessCheck.Kind.HEALTH)) {
+            if (healthCheck == null && readiness.contains(ReadinessCheck.health())) {
                 throw new IllegalArgumentException("readiness uses the health check but healthCheck is not set");
             }
             if (healthCheck == null && livenessProbe != null) {

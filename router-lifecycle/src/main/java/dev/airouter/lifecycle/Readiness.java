@@ -3,8 +3,11 @@ package dev.airouter.lifecycle;
 import io.github.resilience4j.core.IntervalFunction;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Objects;
+import java.util.regex.Pattern;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -12,6 +15,8 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Waits until a spawned child passes every readiness check, using a Resilience4j Retry whose
@@ -26,6 +31,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * while such a probe runs gets one more probe after it, so the moment is never missed.
  */
 final class Readiness {
+    private static final Logger LOG = LoggerFactory.getLogger(Readiness.class);
     static final Duration YOUNG = Duration.ofSeconds(10);
     private static final long FIRST_MILLIS = 5;
     private static final long YOUNG_MAX_MILLIS = 25;
@@ -66,7 +72,7 @@ final class Readiness {
                     + checks + "; it has been stopped. Last output:" + lines(child), timeout));
         }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         result.whenComplete((v, e) -> timer.cancel(false));
-        EarlyProbes early = new EarlyProbes(checks, child, prober, scheduler, result);
+        EarlyProbes early = new EarlyProbes(checks, child, prober, config.clock(), scheduler, result);
         child.pump.onEachLine(early::lineArrived);
         result.whenComplete((v, e) -> child.pump.onEachLine(null));
 
@@ -88,7 +94,7 @@ final class Readiness {
                 return CompletableFuture.<Boolean>failedFuture(new Abort());
             }
             try {
-                return CompletableFuture.completedFuture(probe(checks, child, prober));
+                return CompletableFuture.completedFuture(probe(checks, child, prober, config.clock()));
             } catch (RuntimeException e) {
                 return CompletableFuture.<Boolean>failedFuture(e);
             }
@@ -121,17 +127,19 @@ final class Readiness {
         private final List<ReadinessCheck> checks;
         private final Child child;
         private final HealthProber prober;
+        private final Clock clock;
         private final ScheduledExecutorService scheduler;
         private final CompletableFuture<Void> result;
         private final AtomicLong lines = new AtomicLong();
         private final AtomicBoolean scheduled = new AtomicBoolean();
         private volatile long lastNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(EARLY_SPACING_MILLIS);
 
-        EarlyProbes(List<ReadinessCheck> checks, Child child, HealthProber prober, ScheduledExecutorService scheduler,
-                CompletableFuture<Void> result) {
+        EarlyProbes(List<ReadinessCheck> checks, Child child, HealthProber prober, Clock clock,
+                ScheduledExecutorService scheduler, CompletableFuture<Void> result) {
             this.checks = checks;
             this.child = child;
             this.prober = prober;
+            this.clock = clock;
             this.scheduler = scheduler;
             this.result = result;
         }
@@ -157,7 +165,7 @@ final class Readiness {
             long seen = lines.get();
             lastNanos = System.nanoTime();
             try {
-                if (!result.isDone() && !child.exit.isDone() && probe(checks, child, prober)) {
+                if (!result.isDone() && !child.exit.isDone() && probe(checks, child, prober, clock)) {
                     result.complete(null);
                 }
             } catch (RuntimeException e) {
@@ -171,25 +179,59 @@ final class Readiness {
         }
     }
 
-    private static boolean probe(List<ReadinessCheck> checks, Child child, HealthProber prober) {
+    private static boolean probe(List<ReadinessCheck> checks, Child child, HealthProber prober, Clock clock) {
+        Target target = new Target(child, prober, clock);
         for (ReadinessCheck check : checks) {
             boolean passed;
-            switch (check.kind()) {
-                case HEALTH:
-                    passed = prober.probe().healthy();
-                    break;
-                case TCP:
-                    passed = Ports.isAccepting(check.host(), check.port(), Duration.ofMillis(250));
-                    break;
-                default:
-                    passed = child.pump.allMatched();
-                    break;
+            try {
+                passed = check.isReady(target);
+            } catch (RuntimeException e) {
+                LOG.debug("readiness check {} threw; not ready yet", check, e);
+                passed = false;
             }
             if (!passed) {
                 return false;
             }
         }
         return true;
+    }
+
+    /** What a readiness check sees of one spawn. */
+    private static final class Target implements ReadinessTarget {
+        private final Child child;
+        private final HealthProber prober;
+        private final Clock clock;
+
+        Target(Child child, HealthProber prober, Clock clock) {
+            this.child = child;
+            this.prober = prober;
+            this.clock = clock;
+        }
+
+        @Override
+        public long pid() {
+            return child.pid;
+        }
+
+        @Override
+        public Duration elapsed() {
+            return Duration.between(child.startedAt, clock.instant());
+        }
+
+        @Override
+        public boolean isHealthy() {
+            return prober != null && prober.probe().healthy();
+        }
+
+        @Override
+        public boolean hasPrinted(Pattern pattern) {
+            return child.pump.hasPrinted(Objects.requireNonNull(pattern, "pattern"));
+        }
+
+        @Override
+        public List<String> lastLines() {
+            return child.pump.lastLines();
+        }
     }
 
     static ProcessExitedException exited(ProcessConfig config, Child child, int exitCode, long afterNanos) {

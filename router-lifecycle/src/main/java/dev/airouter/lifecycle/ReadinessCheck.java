@@ -6,32 +6,34 @@ import java.util.regex.Pattern;
 /**
  * One signal that a spawned process is ready. A process is ready when every configured check
  * passes. Probes start within ~10 ms of spawning and repeat at most ~25 ms apart during the first
- * 10 s, then back off to 250 ms, until the startup timeout.
+ * 10 s, then back off to 250 ms, until the startup timeout; a line of output also triggers a probe.
  *
  * <pre>{@code
  * ReadinessCheck.health()                       // the configured HealthCheck passes
  * ReadinessCheck.tcpPort(3000)                  // 127.0.0.1:3000 accepts a connection
  * ReadinessCheck.logLine("Local:\\s+http://")   // a line of output matches
  * }</pre>
+ *
+ * <p>Write your own for anything else (a file appears, a command answers, a queue is connected):
+ * implement {@link #isReady(ReadinessTarget)}, and {@code toString()} for the startup-timeout
+ * message, which lists what it waited for. Built-in checks are obtained from the static factories.
  */
-public final class ReadinessCheck {
-    enum Kind { HEALTH, TCP, LOG_LINE }
-
-    private final Kind kind;
-    private final String host;
-    private final int port;
-    private final Pattern pattern;
-
-    private ReadinessCheck(Kind kind, String host, int port, Pattern pattern) {
-        this.kind = kind;
-        this.host = host;
-        this.port = port;
-        this.pattern = pattern;
-    }
+@FunctionalInterface
+public interface ReadinessCheck {
+    /**
+     * Tells whether the process is ready now. Called again and again on a probe thread while the
+     * process starts (also from more than one thread at once), so it must be thread-safe and should
+     * return quickly: a check that blocks delays readiness by as long. An exception counts as "not
+     * ready yet".
+     *
+     * @param target the process being started
+     * @return whether this signal is present
+     */
+    boolean isReady(ReadinessTarget target);
 
     /** @return a check that passes when the configured {@link HealthCheck} passes */
-    public static ReadinessCheck health() {
-        return new ReadinessCheck(Kind.HEALTH, null, 0, null);
+    static ReadinessCheck health() {
+        return ReadinessChecks.Health.INSTANCE;
     }
 
     /**
@@ -39,7 +41,7 @@ public final class ReadinessCheck {
      * @return a check that passes when the port accepts a connection
      * @throws IllegalArgumentException if the port is out of range
      */
-    public static ReadinessCheck tcpPort(int port) {
+    static ReadinessCheck tcpPort(int port) {
         return tcpPort("127.0.0.1", port);
     }
 
@@ -49,12 +51,12 @@ public final class ReadinessCheck {
      * @return a check that passes when {@code host:port} accepts a connection
      * @throws IllegalArgumentException if the port is out of range
      */
-    public static ReadinessCheck tcpPort(String host, int port) {
+    static ReadinessCheck tcpPort(String host, int port) {
         Objects.requireNonNull(host, "host");
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("readiness tcpPort must be 1-65535, was " + port);
         }
-        return new ReadinessCheck(Kind.TCP, host, port, null);
+        return new ReadinessChecks.Tcp(host, port);
     }
 
     /**
@@ -62,7 +64,7 @@ public final class ReadinessCheck {
      * @return a check that passes once a line of output since the spawn matches
      * @throws java.util.regex.PatternSyntaxException if the expression is invalid
      */
-    public static ReadinessCheck logLine(String regex) {
+    static ReadinessCheck logLine(String regex) {
         return logLine(Pattern.compile(regex));
     }
 
@@ -70,35 +72,7 @@ public final class ReadinessCheck {
      * @param pattern searched in each output line (stdout or stderr)
      * @return a check that passes once a line of output since the spawn matches
      */
-    public static ReadinessCheck logLine(Pattern pattern) {
-        return new ReadinessCheck(Kind.LOG_LINE, null, 0, Objects.requireNonNull(pattern, "pattern"));
-    }
-
-    Kind kind() {
-        return kind;
-    }
-
-    String host() {
-        return host;
-    }
-
-    int port() {
-        return port;
-    }
-
-    Pattern pattern() {
-        return pattern;
-    }
-
-    @Override
-    public String toString() {
-        switch (kind) {
-            case HEALTH:
-                return "health check";
-            case TCP:
-                return "tcp " + host + ":" + port;
-            default:
-                return "log line /" + pattern + "/";
-        }
+    static ReadinessCheck logLine(Pattern pattern) {
+        return new ReadinessChecks.LogLine(Objects.requireNonNull(pattern, "pattern"));
     }
 }

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Each line is written with one unbuffered write, so a reader (or a crash) never sees half a line
  * and nothing waits in a buffer. Thread-safe.
  */
-final class RotatingLog implements Closeable {
+final class RotatingLog implements Closeable, LogLines {
     private static final Logger LOG = LoggerFactory.getLogger(RotatingLog.class);
 
     private final Path file;
@@ -37,7 +37,8 @@ final class RotatingLog implements Closeable {
         return file;
     }
 
-    synchronized void line(String text) {
+    @Override
+    public synchronized void line(String text) {
         if (closed) {
             return; // a reader outliving close() (a grandchild holds the pipe) must not reopen the file
         }

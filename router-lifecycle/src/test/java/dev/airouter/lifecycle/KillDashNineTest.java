@@ -40,6 +40,11 @@ class KillDashNineTest {
         assertNothingSurvives(List.of("starting", logs.toString(), Integer.toString(FreePorts.next())));
     }
 
+    @Test
+    void nothingSurvivesKillDashNineOfAJvmRunningAPoolOfThreeWhoseReplicasForkGrandchildren() throws Exception {
+        assertNothingSurvives(List.of("pool", logs.toString()));
+    }
+
     private void assertNothingSurvives(List<String> args) throws Exception {
         Path harnessLog = logs.resolve("harness.err");
         Process harness = startHarness(args, harnessLog);
@@ -52,7 +57,8 @@ class KillDashNineTest {
             }
             assertThat(line).as(() -> "harness output; its stderr:\n" + read(harnessLog)).isEqualTo("HARNESS READY");
             // wait until the forked trees are complete, then take everything below the harness
-            int expected = args.get(0).equals("ready") ? 5 + 2 : 5 + 2 + 4;
+            // tree 5 and stubborn 2 (with their lifeline watchers); a starting slow server 4; a pool 3 × 4
+            int expected = 5 + 2 + (args.get(0).equals("starting") ? 4 : args.get(0).equals("pool") ? 12 : 0);
             await().atMost(Duration.ofSeconds(10)).until(() -> descendants(harness).size() >= expected);
             started.addAll(descendants(harness));
         } finally {

@@ -29,6 +29,15 @@ public final class OrphanHarness {
                 .build());
         tree.ensureRunning();
         stubborn.ensureRunning();
+        if (args[0].equals("pool")) {
+            ProcessConfig template = ProcessConfig.builder("pooled")
+                    .command(Fixtures.httpServer(ProcessPool.PORT, 0, "pooled", "--fork", "2"))
+                    .healthCheck(HealthCheck.http("http://127.0.0.1:" + ProcessPool.PORT + "/health"))
+                    .logFile(logs.resolve("pooled.log"))
+                    .build();
+            ProcessPool pool = ProcessPool.create(PoolConfig.builder(template).replicas(3).build());
+            pool.start();
+        }
         if (args[0].equals("starting")) {
             int port = Integer.parseInt(args[2]);
             ManagedProcess slow = ManagedProcess.create(ProcessConfig.builder("slow")

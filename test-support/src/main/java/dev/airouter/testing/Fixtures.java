@@ -50,8 +50,25 @@ public final class Fixtures {
      * @return the command line
      */
     public static List<String> httpServer(int port, long delayMillis, String service, String... extraArgs) {
+        return httpServer(Integer.toString(port), delayMillis, service, extraArgs);
+    }
+
+    /**
+     * {@link #httpServer(int, long, String, String...)} with the port as text: {@code "{port}"} for the
+     * template of a process pool, which fills in each replica's. Its {@code /health} also reports
+     * {@code "generation"} from {@code $AIROUTER_GENERATION}.
+     *
+     * @param port the port, or a placeholder
+     * @param delayMillis how long to wait before listening
+     * @param service the service name reported by {@code /health}
+     * @param extraArgs more flags: {@code --ignore-term}, {@code --fork N}, {@code --exit-after-ms N},
+     *     {@code --fail-generation G} (exit 3 at start in generation G), {@code --stall-generation G}
+     *     (listen, but never healthy, in generation G)
+     * @return the command line
+     */
+    public static List<String> httpServer(String port, long delayMillis, String service, String... extraArgs) {
         List<String> args = new ArrayList<>(List.of(
-                "--port", Integer.toString(port), "--delay-ms", Long.toString(delayMillis), "--service", service));
+                "--port", port, "--delay-ms", Long.toString(delayMillis), "--service", service));
         args.addAll(List.of(extraArgs));
         return python("http_server.py", args);
     }
