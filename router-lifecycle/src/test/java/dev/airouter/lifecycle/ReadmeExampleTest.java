@@ -35,4 +35,31 @@ class ReadmeExampleTest {
             assertThat(status.state()).isEqualTo(ProcessState.RUNNING);
         }
     }
+
+    @Test
+    void readmePoolExampleRunsThreeRealRoutersAndReplacesThem() throws Exception {
+        Path routerDir = Path.of("..", "python-router");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isDirectory(routerDir.resolve("ai_router")),
+                "python-router sources not found beside this module");
+        java.util.List<ReplicaEvent> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // --- README snippet (interpreter and log file adapted for a test) ---
+        ProcessConfig template = ProcessConfig.builder("ai-router")
+                .command(dev.airouter.testing.Fixtures.python(), "-m", "ai_router", "--port", "{port}")
+                .workingDirectory(routerDir)
+                .healthCheck(HealthCheck.http("http://127.0.0.1:{port}/health")
+                        .expectingJsonField("service", "ai-router"))
+                .restartPolicy(RestartPolicy.onFailure())
+                .logFile(Path.of("target", "readme-pool", "ai-router.log"))
+                .build();
+        try (ProcessPool routers = ProcessPool.create(PoolConfig.builder(template).replicas(3).build())) {
+            routers.addListener(e -> System.out.println(e.kind() + " " + e.replica().url() + " gen " + e.replica().generation()));
+            routers.addListener(seen::add);
+            routers.start();                                           // all 3 ready, started in parallel
+            routers.replace(Rollout.blueGreen(), Drain.immediately()); // generation 2 takes over, no gap
+            routers.replicas().stream().filter(Replica::isReady).forEach(r -> System.out.println(r.url()));
+            assertThat(routers.replicas()).hasSize(3).allMatch(r -> r.isReady() && r.generation() == 2);
+        }
+        assertThat(seen).extracting(ReplicaEvent::kind).contains(ReplicaEvent.Kind.READY, ReplicaEvent.Kind.RETIRING,
+                ReplicaEvent.Kind.GONE);
+    }
 }
