@@ -4,16 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.airouter.testing.FreePorts;
+import dev.airouter.testing.MutableClock;
 import dev.airouter.testing.NoLeftoverProcesses;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -21,31 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /** The configured clock: the restart window, times and uptimes follow it, so tests move time instead of waiting. */
 @ExtendWith(NoLeftoverProcesses.class)
 class ClockTest {
+    private static final Instant START = Instant.parse("2030-01-01T00:00:00Z");
     @TempDir Path logs;
-
-    /** A clock a test moves by hand. */
-    static final class MovableClock extends Clock {
-        private final AtomicReference<Instant> now = new AtomicReference<>(Instant.parse("2030-01-01T00:00:00Z"));
-
-        void advance(Duration by) {
-            now.updateAndGet(t -> t.plus(by));
-        }
-
-        @Override
-        public Instant instant() {
-            return now.get();
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-    }
 
     private ProcessConfig crashingEvery300ms(Clock clock) {
         return TestProcesses.http(logs, FreePorts.next(), 0, "--exit-after-ms", "300")
@@ -57,7 +32,7 @@ class ClockTest {
 
     @Test
     void restartsSpreadBeyondTheWindowNeverExhaustThePolicy() throws Exception {
-        MovableClock clock = new MovableClock();
+        MutableClock clock = new MutableClock(START);
         List<ProcessEvent> events = new CopyOnWriteArrayList<>();
         try (ManagedProcess p = ManagedProcess.create(crashingEvery300ms(clock))) {
             p.addListener(e -> {
@@ -69,7 +44,7 @@ class ClockTest {
             p.ensureRunning();
             await().atMost(Duration.ofSeconds(30)).until(() -> p.status().restarts() >= 4);
             assertThat(events).extracting(ProcessEvent::state).doesNotContain(ProcessState.FAILED);
-            assertThat(events.get(0).time()).isEqualTo(Instant.parse("2030-01-01T00:00:00Z"));
+            assertThat(events.get(0).time()).isEqualTo(START);
             // the start time of a restarted process is on the moved clock, minutes after the first start
             assertThat(events).filteredOn(e -> e.state() == ProcessState.RUNNING).last()
                     .satisfies(e -> assertThat(e.status().startedAt().orElseThrow()).isAfter(Instant.parse("2030-01-01T00:05:00Z")));
@@ -78,7 +53,7 @@ class ClockTest {
 
     @Test
     void restartsWithinTheWindowExhaustThePolicy() throws Exception {
-        try (ManagedProcess p = ManagedProcess.create(crashingEvery300ms(new MovableClock()))) { // time stands still
+        try (ManagedProcess p = ManagedProcess.create(crashingEvery300ms(new MutableClock(START)))) { // time stands still
             p.ensureRunning();
             await().atMost(Duration.ofSeconds(30)).until(() -> p.status().state() == ProcessState.FAILED);
             assertThat(p.status().restarts()).isEqualTo(2);

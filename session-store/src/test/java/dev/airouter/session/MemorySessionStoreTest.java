@@ -2,6 +2,7 @@ package dev.airouter.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.airouter.testing.MutableClock;
 import java.time.Duration;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;

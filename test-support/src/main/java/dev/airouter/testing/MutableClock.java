@@ -1,21 +1,24 @@
-package dev.airouter.session;
+package dev.airouter.testing;
 
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
 
-/** A clock that tests move forward by hand; thread-safe. */
-final class MutableClock extends Clock {
+/** A UTC clock that tests move forward by hand, so time-based rules are tested without waiting. Thread-safe. */
+public final class MutableClock extends Clock {
     private final AtomicReference<Instant> now;
 
-    MutableClock(Instant start) {
-        this.now = new AtomicReference<>(start);
+    /** @param start the clock's first reading */
+    public MutableClock(Instant start) {
+        this.now = new AtomicReference<>(Objects.requireNonNull(start, "start"));
     }
 
-    void advance(Duration duration) {
+    /** @param duration how far to move the clock forward */
+    public void advance(Duration duration) {
         now.updateAndGet(t -> t.plus(duration));
     }
 
