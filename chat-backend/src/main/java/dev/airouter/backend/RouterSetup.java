@@ -51,7 +51,7 @@ final class RouterSetup {
         ProcessConfig.Builder config = ProcessConfig.builder(NAME)
                 .command(command)
                 .environment(Map.of("ROUTER_PORT", Integer.toString(port), "PYTHONUNBUFFERED", "1"))
-                .healthCheck(check.onHealthyAnswer(info::update))
+                .healthCheck(check.onHealthyAnswer((url, body) -> info.update(body)))
                 .httpClient(http)
                 .restartPolicy(s.restartPolicy())
                 .logFile(s.logDir().resolve(NAME + ".log"))

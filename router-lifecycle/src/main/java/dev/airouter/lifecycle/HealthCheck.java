@@ -3,7 +3,6 @@ package dev.airouter.lifecycle;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.function.Consumer;
 import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import okhttp3.HttpUrl;
@@ -29,10 +28,10 @@ public final class HealthCheck {
     private final Predicate<String> bodyCheck;
     private final String expectation;
     private final Duration timeout;
-    private final Consumer<String> onHealthy;
+    private final HealthAnswerListener onHealthy;
 
     private HealthCheck(HttpUrl url, String template, Predicate<String> bodyCheck, String expectation, Duration timeout,
-            Consumer<String> onHealthy) {
+            HealthAnswerListener onHealthy) {
         this.url = url;
         this.template = template;
         this.bodyCheck = bodyCheck;
@@ -139,11 +138,11 @@ public final class HealthCheck {
      * must be thread-safe and quick, and an exception it throws is logged and ignored (the check
      * still passes).
      *
-     * @param listener receives the body (UTF-8, at most 64 KiB)
+     * @param listener receives the URL that answered (the pool's replicas share one listener) and the body
      * @return a new check
      * @throws IllegalStateException if this check already has a listener
      */
-    public HealthCheck onHealthyAnswer(Consumer<String> listener) {
+    public HealthCheck onHealthyAnswer(HealthAnswerListener listener) {
         Objects.requireNonNull(listener, "listener");
         if (onHealthy != null) {
             throw new IllegalStateException("this health check already has an onHealthyAnswer listener");
@@ -202,7 +201,7 @@ public final class HealthCheck {
     /** Hands a passing answer's body to the {@link #onHealthyAnswer} listener, if any. */
     void healthy(String body) {
         if (onHealthy != null) {
-            onHealthy.accept(body);
+            onHealthy.onAnswer(url.uri(), body);
         }
     }
 

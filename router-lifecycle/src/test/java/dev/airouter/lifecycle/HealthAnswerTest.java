@@ -25,8 +25,10 @@ class HealthAnswerTest {
         List<String> bodies = new CopyOnWriteArrayList<>();
         List<ProcessState> statesSeen = new CopyOnWriteArrayList<>();
         AtomicReference<ManagedProcess> self = new AtomicReference<>();
-        HealthCheck check = HealthCheck.http("http://127.0.0.1:" + port + "/health").onHealthyAnswer(body -> {
+        List<java.net.URI> urls = new CopyOnWriteArrayList<>();
+        HealthCheck check = HealthCheck.http("http://127.0.0.1:" + port + "/health").onHealthyAnswer((url, body) -> {
             bodies.add(body);
+            urls.add(url);
             statesSeen.add(self.get().status().state());
         });
         ProcessConfig config = TestProcesses.command(logs, "answers", Fixtures.httpServer(port, 200, "fixture"))
@@ -37,6 +39,7 @@ class HealthAnswerTest {
             assertThat(bodies).isNotEmpty(); // a regular and an output-triggered probe may both pass
             assertThat(bodies.get(0)).contains("\"service\": \"fixture\"").contains("\"pid\": " + pid);
             assertThat(statesSeen.get(0)).isEqualTo(ProcessState.STARTING);
+            assertThat(urls.get(0)).isEqualTo(java.net.URI.create("http://127.0.0.1:" + port + "/health"));
         }
     }
 
@@ -48,7 +51,7 @@ class HealthAnswerTest {
             StartTest.waitHealthy(port);
             List<String> bodies = new CopyOnWriteArrayList<>();
             ProcessConfig config = TestProcesses.command(logs, "adopted", List.of("false"))
-                    .healthCheck(HealthCheck.http("http://127.0.0.1:" + port + "/health").onHealthyAnswer(bodies::add))
+                    .healthCheck(HealthCheck.http("http://127.0.0.1:" + port + "/health").onHealthyAnswer((url, body) -> bodies.add(body)))
                     .build();
             try (ManagedProcess p = ManagedProcess.create(config)) {
                 assertThat(p.ensureRunning().state()).isEqualTo(ProcessState.ADOPTED);
@@ -63,7 +66,7 @@ class HealthAnswerTest {
     @Test
     void aThrowingListenerNeitherFailsTheCheckNorTheStart() throws Exception {
         int port = FreePorts.next();
-        HealthCheck check = HealthCheck.http("http://127.0.0.1:" + port + "/health").onHealthyAnswer(body -> {
+        HealthCheck check = HealthCheck.http("http://127.0.0.1:" + port + "/health").onHealthyAnswer((url, body) -> {
             throw new IllegalStateException("listener bug");
         });
         ProcessConfig config = TestProcesses.command(logs, "throwing", Fixtures.httpServer(port, 0, "fixture"))
@@ -75,8 +78,8 @@ class HealthAnswerTest {
 
     @Test
     void aCheckHasOneListener() {
-        HealthCheck check = HealthCheck.http("http://127.0.0.1:1/health").onHealthyAnswer(body -> { });
-        assertThatThrownBy(() -> check.onHealthyAnswer(body -> { })).isInstanceOf(IllegalStateException.class)
+        HealthCheck check = HealthCheck.http("http://127.0.0.1:1/health").onHealthyAnswer((url, body) -> { });
+        assertThatThrownBy(() -> check.onHealthyAnswer((url, body) -> { })).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("already has an onHealthyAnswer listener");
         assertThat(check.expectingJsonField("service", "x").withTimeout(java.time.Duration.ofSeconds(1)).toString())
                 .contains("\"service\": \"x\"");
