@@ -11,6 +11,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -25,7 +26,9 @@ import okhttp3.HttpUrl;
  *   <tr><th>option</th><th>default</th><th>meaning</th></tr>
  *   <tr><td>{@code host}</td><td>{@code 127.0.0.1}</td><td>address to listen on</td></tr>
  *   <tr><td>{@code port}</td><td>3002</td><td>port to listen on; 0 = any free port</td></tr>
- *   <tr><td>{@code routerPort}</td><td>8888</td><td>port of the spawned or adopted router; 0 = a free
+ *   <tr><td>{@code routers}</td><td>1</td><td>router replicas spawned (each on a free port)</td></tr>
+ *   <tr><td>{@code routerPort}</td><td>none: free ports, 8888 probed for adoption</td><td>a fixed port
+ *       for a single router (probed for adoption first); 0 = free ports and no adoption
  *       port (never adopts)</td></tr>
  *   <tr><td>{@code routerUrl}</td><td>none</td><td>use a router that runs elsewhere; never spawned</td></tr>
  *   <tr><td>{@code routerCommand}</td><td>{@code python3 -m ai_router …}</td><td>spawn this instead</td></tr>
@@ -55,12 +58,15 @@ import okhttp3.HttpUrl;
  * thread-safe; builders are not thread-safe.
  */
 public final class BackendConfig {
+    /** The port probed for a router to adopt when none is configured, as the bundled router's default. */
+    static final int DEFAULT_ROUTER_PORT = 8888;
     /** UTF-8 needs at most 4 bytes per code point; 1 KiB covers the rest of a chat request's JSON. */
     private static final int REQUEST_ENVELOPE_BYTES = 1024;
 
     private final String host;
     private final int port;
-    private final int routerPort;
+    private final int routers;
+    private final Integer routerPort;
     private final HttpUrl routerUrl;
     private final List<String> routerCommand;
     private final Path routerDirectory;
@@ -81,6 +87,7 @@ public final class BackendConfig {
     private BackendConfig(Builder b, Path routerDirectory) {
         this.host = b.host;
         this.port = b.port;
+        this.routers = b.routers;
         this.routerPort = b.routerPort;
         this.routerUrl = b.routerUrl;
         this.routerCommand = b.routerCommand;
@@ -118,6 +125,7 @@ public final class BackendConfig {
         Builder b = new Builder();
         b.host = host;
         b.port = port;
+        b.routers = routers;
         b.routerPort = routerPort;
         b.routerUrl = routerUrl;
         b.routerCommand = routerCommand;
@@ -148,9 +156,26 @@ public final class BackendConfig {
         return port;
     }
 
-    /** @return the router's port on 127.0.0.1 (0 = a free port picked before spawning) */
-    public int routerPort() {
-        return routerPort;
+    /** @return how many router replicas are spawned */
+    public int routers() {
+        return routers;
+    }
+
+    /**
+     * @return the fixed port of a single spawned router, if one is set (0: free ports, and no
+     *     adoption); when none is set, replicas get free ports and port 8888 is probed for a router
+     *     to adopt
+     */
+    public Optional<Integer> routerPort() {
+        return Optional.ofNullable(routerPort);
+    }
+
+    /** The port probed for a running router to adopt before spawning any, if one is probed. */
+    OptionalInt adoptionPort() {
+        if (routerUrl != null || (routerPort != null && routerPort == 0)) {
+            return OptionalInt.empty();
+        }
+        return OptionalInt.of(routerPort != null ? routerPort : DEFAULT_ROUTER_PORT);
     }
 
     /** @return the base URL of a router that runs elsewhere, if one is configured */
@@ -248,7 +273,7 @@ public final class BackendConfig {
 
     @Override
     public String toString() {
-        return "BackendConfig{host=" + host + ", port=" + port + ", routerPort=" + routerPort + ", routerUrl="
+        return "BackendConfig{host=" + host + ", port=" + port + ", routers=" + routers + ", routerPort=" + routerPort + ", routerUrl="
                 + (routerUrl == null ? "none" : masked(routerUrl))
                 + ", routerCommand=" + (routerCommand == null ? "default" : routerCommand.get(0) + " …")
                 + ", routerDirectory=" + routerDirectory + ", routerLimits=" + routerLimits + ", logDir=" + logDir
@@ -264,11 +289,13 @@ public final class BackendConfig {
     public static final class Builder {
         private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#]+");
         private static final long MAX_BODY_LIMIT = 64L * 1024 * 1024;
+        private static final int MAX_ROUTERS = 64;
 
         private final Set<String> set = new HashSet<>();
         private String host = "127.0.0.1";
         private int port = 3002;
-        private int routerPort = 8888;
+        private int routers = 1;
+        private Integer routerPort;
         private HttpUrl routerUrl;
         private List<String> routerCommand;
         private Path routerDirectory;
@@ -316,13 +343,32 @@ public final class BackendConfig {
         }
 
         /**
-         * @param port the router's port on 127.0.0.1, 0–65535 (default 8888; 0 = pick a free port
-         *     before spawning, which never adopts)
+         * Fixes the port of a single spawned router. Without it, replicas get free ports (and port 8888
+         * is probed first for a running router to adopt). A fixed port makes a reload stop the old
+         * router before the new one can listen: a gap in service.
+         *
+         * @param port the router's port on 127.0.0.1, 0–65535 (0 = free ports and no adoption probe);
+         *     a port above 0 is probed for a router to adopt, and needs {@code routers(1)}
          * @return this builder
          * @throws IllegalArgumentException if out of range
          */
         public Builder routerPort(int port) {
             this.routerPort = port("routerPort", port);
+            return this;
+        }
+
+        /**
+         * @param n router replicas to spawn, 1–64 (default 1), each on a free port, supervised on its
+         *     own; chat goes to the ready ones by least outstanding requests
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder routers(int n) {
+            once("routers");
+            if (n < 1 || n > MAX_ROUTERS) {
+                throw new IllegalArgumentException("routers must be 1-" + MAX_ROUTERS + ", was " + n);
+            }
+            this.routers = n;
             return this;
         }
 
@@ -561,6 +607,14 @@ public final class BackendConfig {
          *     command) has no {@code ai_router} package
          */
         public BackendConfig build() {
+            if (routers > 1 && routerPort != null && routerPort > 0) {
+                throw new IllegalArgumentException("routerPort (" + routerPort + ") fixes the port of a single router;"
+                        + " routers (" + routers + ") need free ports: drop routerPort, or set routers to 1");
+            }
+            if (routers > 1 && routerUrl != null) {
+                throw new IllegalArgumentException("routerUrl (" + masked(routerUrl) + ") is one router that runs"
+                        + " elsewhere; routers (" + routers + ") are spawned: set one of them");
+            }
             if (routerUrl != null && routerCommand != null) {
                 throw new IllegalArgumentException("routerUrl (" + masked(routerUrl) + ") and routerCommand ("
                         + routerCommand.get(0) + " …) conflict: an external router is never spawned; set one of them");

@@ -1,8 +1,7 @@
 package dev.airouter.backend;
 
 import dev.airouter.lifecycle.LifecycleException;
-import dev.airouter.lifecycle.ProcessListener;
-import dev.airouter.lifecycle.ProcessStatus;
+import dev.airouter.lifecycle.ReplicaListener;
 import dev.airouter.session.SessionStoreConfig;
 import java.net.URI;
 import java.time.Duration;
@@ -47,7 +46,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 public final class ChatBackend implements AutoCloseable {
     private final BackendConfig config;
-    private final List<ProcessListener> listeners = new CopyOnWriteArrayList<>();
+    private final List<ReplicaListener> listeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
@@ -154,21 +153,24 @@ public final class ChatBackend implements AutoCloseable {
     }
 
     /**
-     * @return the router's base URL, e.g. {@code http://127.0.0.1:8888}
+     * @return the base URL of the first router (replica 0), e.g. {@code http://127.0.0.1:41235};
+     *     {@link #routerStatus()} lists every replica
      * @throws IllegalStateException before {@link #start()} succeeded
      */
     public URI routerUrl() {
-        return runtime().router().url();
+        return runtime().router().status().url();
     }
 
     /**
-     * Returns the router's status. For an external {@code routerUrl} it is synthesised: state
-     * {@code ADOPTED}, not owned, no pid.
+     * Returns the routers' status: every replica (index, generation, URL, process status, whether it
+     * takes calls, calls in flight) and the summary ({@code RUNNING} when all are ready,
+     * {@code DEGRADED} when some, {@code DOWN} when none). For an external {@code routerUrl} the one
+     * replica's process status is synthesised: state {@code ADOPTED}, not owned, no pid.
      *
-     * @return the router's current status
+     * @return the routers' current status
      * @throws IllegalStateException before {@link #start()} succeeded
      */
-    public ProcessStatus routerStatus() {
+    public RouterStatus routerStatus() {
         return runtime().router().status();
     }
 
@@ -181,14 +183,16 @@ public final class ChatBackend implements AutoCloseable {
     }
 
     /**
-     * Adds a listener for the router's state transitions (e.g. to stop everything when it reaches
-     * {@code FAILED}). May be called before {@link #start()}. Events arrive in order on
-     * router-lifecycle's event thread; listeners must be quick, and an exception thrown by one is
-     * logged and ignored. Never called for an external {@code routerUrl}.
+     * Adds a listener for the routers' events, one per replica and change (ready, down, restarting,
+     * retiring, gone; each with the replica's index and generation): e.g. to stop everything when
+     * every router has given up ({@code routerStatus().isFailed()}). May be called before
+     * {@link #start()}. Events arrive in order on router-lifecycle's event thread; listeners must be
+     * quick, and an exception thrown by one is logged and ignored. Never called for an external
+     * {@code routerUrl}.
      *
      * @param listener the listener
      */
-    public void addRouterListener(ProcessListener listener) {
+    public void addRouterListener(ReplicaListener listener) {
         listeners.add(java.util.Objects.requireNonNull(listener, "listener"));
     }
 

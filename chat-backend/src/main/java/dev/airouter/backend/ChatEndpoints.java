@@ -12,12 +12,15 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The chat and session endpoints. All run on worker threads and may block on the store (bounded by
  * its command timeout) and the router (bounded by {@code routerTimeout}).
  */
 final class ChatEndpoints {
+    private static final Logger LOG = LoggerFactory.getLogger(ChatEndpoints.class);
     private final SessionStore store;
     private final RouterHandle router;
     private final RouterClient client;
@@ -31,10 +34,11 @@ final class ChatEndpoints {
     }
 
     /**
-     * {@code POST /api/chat}: validate (the message against the router's limits too, the agent
-     * against its agent list when it advertises one), fail fast if the router is down, load only the
-     * tail of the history the router can take, fit it into the router's limits, route, then append
-     * the user message and the reply in one atomic append.
+     * {@code POST /api/chat}: validate (the message against the routers' limits too, the agent
+     * against their agent list when they advertise one), choose a router (least outstanding
+     * requests; 503 at once when none is ready), load only the tail of the history it can take, fit
+     * it into its limits, route (once more on another router if this one died under the call), then
+     * append the user message and the reply in one atomic append.
      */
     Reply chat(Call call) {
         long started = System.nanoTime();
@@ -48,26 +52,43 @@ final class ChatEndpoints {
         String sessionId = request.sessionId() != null ? request.sessionId() : SessionIds.random();
         call.noteSession(sessionId);
         info = checkAgent(request.agent(), info);
-        router.checkAvailable();
         ChatMessage user = ChatMessage.user(request.message());
-        int tail = info.limits().maxHistoryMessages();
-        // a session id we just made up has no history: skip the store round trip
-        List<ChatMessage> stored = request.useHistory() && request.sessionId() != null && tail > 0
-                ? StoreCalls.call(() -> store.load(sessionId, tail)).map(Session::messages).orElse(List.of())
-                : List.of();
-        List<RouterClient.Turn> history = RouteBudget.fit(stored, info.limits(), request.message(), sessionId,
-                request.agent());
-        RouterClient.Answer answer;
+        Slot slot = router.acquire(null); // 503 at once when no router is ready
+        boolean reached = true;
+        Routed routed;
         try {
-            answer = client.route(request.message(), sessionId, history, request.agent(), call.requestId(),
-                    router::connectionFailed);
-        } catch (ApiError e) {
-            if (e.status() == 502) {
-                router.refreshInfo(); // a router this backend does not run may have changed its limits
+            int tail = slot.info.current().limits().maxHistoryMessages();
+            // a session id we just made up has no history: skip the store round trip
+            List<ChatMessage> stored = request.useHistory() && request.sessionId() != null && tail > 0
+                    ? StoreCalls.call(() -> store.load(sessionId, tail)).map(Session::messages).orElse(List.of())
+                    : List.of();
+            try {
+                routed = call(slot, request, sessionId, stored, call.requestId());
+            } catch (RouterClient.Unreachable first) {
+                // /route is safe to repeat (its only lasting effect is the append below): once more, elsewhere
+                Slot failed = slot;
+                slot = null;
+                router.release(failed, false);
+                try {
+                    slot = router.acquire(failed);
+                } catch (ApiError none) {
+                    throw ApiError.unavailable("router unavailable", first.getMessage() + "; " + none.details());
+                }
+                LOG.info("request {}: {}; retrying on {}", call.requestId(), first.getMessage(), slot);
+                try {
+                    routed = call(slot, request, sessionId, stored, call.requestId());
+                } catch (RouterClient.Unreachable second) {
+                    reached = false;
+                    throw ApiError.unavailable("router unavailable", first.getMessage() + "; retried on " + slot.url
+                            + ": " + second.getMessage() + "; the routers may be restarting");
+                }
             }
-            throw e;
+        } finally {
+            if (slot != null) {
+                router.release(slot, reached);
+            }
         }
-        router.connected();
+        RouterClient.Answer answer = routed.answer();
         Map<String, Object> stamp = new LinkedHashMap<>();
         stamp.put("agent", answer.agent());
         stamp.put("confidence", answer.confidence());
@@ -79,13 +100,37 @@ final class ChatEndpoints {
         metadata.put("reasoning", answer.reasoning());
         metadata.put("processingTime", Math.round((System.nanoTime() - started) / 100_000.0) / 10.0);
         metadata.put("routerLatencyMs", answer.routerLatencyMs());
-        metadata.put("historyLength", history.size());
+        metadata.put("historyLength", routed.historyLength());
+        metadata.put("routerReplica", routed.slot().index);
+        metadata.put("routerGeneration", routed.slot().generation);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", true);
         body.put("message", answer.content());
         body.put("sessionId", sessionId);
         body.put("metadata", metadata);
         return Reply.ok(body);
+    }
+
+    /** What a {@code /route} call came back with, and from which router. */
+    private record Routed(RouterClient.Answer answer, Slot slot, int historyLength) {}
+
+    /**
+     * One {@code /route} call on one router, with the history fitted to that router's limits.
+     *
+     * @throws RouterClient.Unreachable when the router died under the call (the caller retries elsewhere)
+     */
+    private Routed call(Slot slot, ChatRequest request, String sessionId, List<ChatMessage> stored, String requestId) {
+        List<RouterClient.Turn> history = RouteBudget.fit(stored, slot.info.current().limits(), request.message(),
+                sessionId, request.agent());
+        try {
+            return new Routed(client.route(slot, request.message(), sessionId, history, request.agent(), requestId),
+                    slot, history.size());
+        } catch (ApiError e) {
+            if (e.status() == 502) {
+                router.refreshInfo(slot); // a router this backend does not run may have changed its limits
+            }
+            throw e;
+        }
     }
 
     /**
@@ -98,7 +143,7 @@ final class ChatEndpoints {
         if (agent == null || info.agents().isEmpty() || info.agents().get().contains(agent)) {
             return info;
         }
-        RouterInfo fresh = router.refreshInfo();
+        RouterInfo fresh = router.refreshInfo(null);
         if (fresh.agents().isEmpty() || fresh.agents().get().contains(agent)) {
             return fresh;
         }

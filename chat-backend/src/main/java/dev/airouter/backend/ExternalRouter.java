@@ -1,13 +1,13 @@
 package dev.airouter.backend;
 
-import dev.airouter.lifecycle.ProcessListener;
+import dev.airouter.lifecycle.ReplicaListener;
 import dev.airouter.lifecycle.ProcessState;
 import dev.airouter.lifecycle.ProcessStatus;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -36,6 +36,7 @@ final class ExternalRouter implements RouterHandle {
     private final Instant startedAt = Instant.now();
     private static final long REFRESH_NANOS = Duration.ofSeconds(1).toNanos();
     private final AtomicLong refreshedAt = new AtomicLong(System.nanoTime() - REFRESH_NANOS);
+    private final Slot slot;
     private volatile long refusedAt;
     private volatile boolean refused;
 
@@ -48,6 +49,7 @@ final class ExternalRouter implements RouterHandle {
         this.probes = http.newBuilder().callTimeout(Duration.ofSeconds(1)).build();
         this.info = info;
         this.logFile = logFile;
+        this.slot = new Slot(0, 1, base.uri(), info, () -> { });
     }
 
     @Override
@@ -66,17 +68,12 @@ final class ExternalRouter implements RouterHandle {
     }
 
     @Override
-    public URI url() {
-        return base.uri();
-    }
-
-    @Override
     public RouterInfo info() {
         return info.current();
     }
 
     @Override
-    public RouterInfo refreshInfo() {
+    public RouterInfo refreshInfo(Slot ignored) {
         long last = refreshedAt.get();
         long now = System.nanoTime();
         if (now - last >= REFRESH_NANOS && refreshedAt.compareAndSet(last, now)) {
@@ -92,11 +89,13 @@ final class ExternalRouter implements RouterHandle {
     }
 
     @Override
-    public ProcessStatus status() {
-        return new ProcessStatus("ai-router", ProcessState.ADOPTED, OptionalLong.empty(), false,
+    public RouterStatus status() {
+        ProcessStatus process = new ProcessStatus("ai-router", ProcessState.ADOPTED, OptionalLong.empty(), false,
                 Optional.of(startedAt), Optional.of(Duration.between(startedAt, Instant.now())), 0,
                 OptionalInt.empty(), Optional.empty(), Optional.of(health.uri()),
                 logFile);
+        return RouterStatus.of(false, List.of(new RouterStatus.ReplicaStatus(0, 1, base.uri(), process, isReachable(),
+                slot.inFlight())));
     }
 
     /** Whether the router answers: known good, or a probe of {@code /health} succeeds now. */
@@ -116,26 +115,36 @@ final class ExternalRouter implements RouterHandle {
     }
 
     @Override
-    public void checkAvailable() {
+    public Slot acquire(Slot exclude) {
+        if (exclude == slot) {
+            throw ApiError.unavailable("router unavailable", "the connection to the external router at " + base
+                    + " failed; it may be restarting, retry in a moment");
+        }
         if (refused && System.nanoTime() - refusedAt < QUIET_NANOS) {
             throw ApiError.unavailable("router unavailable", "the external router at " + base
                     + " refused a connection moments ago; retry in a moment");
         }
+        slot.begin();
+        return slot;
     }
 
     @Override
-    public void connectionFailed() {
+    public void release(Slot s, boolean reached) {
+        if (reached) {
+            refused = false;
+        } else {
+            connectionFailed();
+        }
+        s.end();
+    }
+
+    private void connectionFailed() {
         refusedAt = System.nanoTime();
         refused = true;
     }
 
     @Override
-    public void connected() {
-        refused = false;
-    }
-
-    @Override
-    public void addListener(ProcessListener listener) {
+    public void addListener(ReplicaListener listener) {
         // an external router has no lifecycle events
     }
 

@@ -8,7 +8,6 @@ import java.io.InterruptedIOException;
 import java.net.ConnectException;
 import java.time.Duration;
 import java.util.List;
-import okhttp3.HttpUrl;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Protocol;
@@ -20,14 +19,18 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Calls {@code POST /route} on the router over one shared OkHttp client.
+ * Calls {@code POST /route} on a router (any of the pool's replicas) over one shared OkHttp client.
  *
- * <p>Why these settings: silent retries are off ({@code retryOnConnectionFailure(false)}) because
- * OkHttp would re-send the POST on a stale pooled connection, running an agent (maybe an LLM call)
- * twice; instead idle connections are dropped after 10 s, below the router's 15 s idle timeout, and
- * the pool is emptied whenever the router restarts ({@link #evictConnections}) or a call fails. The
- * pool is a {@link QuietConnectionPool}: OkHttp's own wakes a thread after every call.
- * Every response body is closed. Thread-safe.
+ * <p>{@code /route} is safe to repeat, by contract: its only lasting effect is the backend's own
+ * append, which happens after a reply. So a call whose router died under it (connection refused
+ * or reset, the stream ended before a status line) is reported as {@link Unreachable}, and the
+ * caller retries it once on another router; running an agent twice after a crash — an LLM call,
+ * say — is the accepted cost. A router that is merely slow is not retried (504). OkHttp's own
+ * silent retry stays off ({@code retryOnConnectionFailure(false)}): it would re-send without the
+ * caller choosing another router. Idle connections are dropped after 10 s, below the router's 15 s
+ * idle timeout, and the pool is emptied whenever a router restarts ({@link #evictConnections}) or a
+ * call fails. The pool is a {@link QuietConnectionPool}: OkHttp's own wakes a thread after every
+ * call. Every response body is closed. Thread-safe.
  *
  * <p>Whose fault: the backend builds every {@code /route} request itself (the user's message is
  * validated, the history fitted into the router's limits, the agent checked against the router's
@@ -39,7 +42,6 @@ final class RouterClient {
     private static final Logger LOG = LoggerFactory.getLogger(RouterClient.class);
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
 
-    private final HttpUrl routeUrl;
     private final OkHttpClient http;
     private final Json json;
     private final Duration timeout;
@@ -48,8 +50,7 @@ final class RouterClient {
     /**
      * @param http the backend's base client; this one derives its own from it (timeouts, pool)
      */
-    RouterClient(OkHttpClient http, HttpUrl base, Duration timeout, Json json) {
-        this.routeUrl = base.newBuilder().encodedPath("/route").build();
+    RouterClient(OkHttpClient http, Duration timeout, Json json) {
         this.timeout = timeout;
         this.json = json;
         this.pool = QuietConnectionPool.create(32, Duration.ofSeconds(10));
@@ -72,14 +73,23 @@ final class RouterClient {
     record Answer(String agent, double confidence, String content, String reasoning, boolean fallbackTriggered,
             double routerLatencyMs) {}
 
+    /** The router could not be reached, or the connection broke before it answered: retry elsewhere. */
+    static final class Unreachable extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Unreachable(String message, Throwable cause) {
+            super(message, cause, false, false);
+        }
+    }
+
     /**
-     * Routes one query.
+     * Routes one query on one router.
      *
-     * @throws ApiError 503 (cannot connect, connection lost, router busy), 504 (timeout), 502 (the
-     *     router refused the request the backend built, failed, or answered nonsense)
+     * @throws Unreachable when the router cannot be reached or the connection broke before an answer
+     * @throws ApiError 503 (router busy), 504 (timeout), 502 (the router refused the request the
+     *     backend built, failed, or answered nonsense)
      */
-    Answer route(String query, String sessionId, List<Turn> history, String agent, String requestId,
-            Runnable onConnectionFailure) {
+    Answer route(Slot slot, String query, String sessionId, List<Turn> history, String agent, String requestId) {
         ObjectNode body = json.mapper().createObjectNode();
         body.put("query", query);
         body.put("session_id", sessionId);
@@ -90,7 +100,7 @@ final class RouterClient {
         if (agent != null) {
             body.put("agent", agent);
         }
-        Request request = new Request.Builder().url(routeUrl)
+        Request request = new Request.Builder().url(slot.routeUrl)
                 .header("X-Request-Id", requestId)
                 .post(RequestBody.create(json.bytes(body), JSON))
                 .build();
@@ -102,18 +112,14 @@ final class RouterClient {
             return answer(response.code(), bytes, millis, requestId);
         } catch (ConnectException e) {
             evictConnections();
-            onConnectionFailure.run();
-            throw ApiError.unavailable("router unavailable", "cannot connect to the router at " + base()
-                    + " (" + e.getMessage() + "); it may be restarting");
+            throw new Unreachable("cannot connect to the router at " + slot.url + " (" + e.getMessage() + ")", e);
         } catch (InterruptedIOException e) {
             evictConnections();
             throw new ApiError(504, "router timeout", "the router did not answer within " + timeout.toMillis()
                     + " ms (routerTimeout)");
         } catch (IOException e) {
             evictConnections();
-            onConnectionFailure.run();
-            throw ApiError.unavailable("router connection failed", "the connection to the router at " + base()
-                    + " failed: " + e.getMessage() + "; it may have crashed or be restarting");
+            throw new Unreachable("the connection to the router at " + slot.url + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -144,10 +150,6 @@ final class RouterClient {
         return new Answer(node.path("agent").asText(""), node.path("confidence").asDouble(0),
                 node.path("content").asText(), node.path("reasoning").asText(""),
                 node.path("fallback_triggered").asBoolean(false), Math.round(millis * 10) / 10.0);
-    }
-
-    String base() {
-        return routeUrl.newBuilder().encodedPath("/").build().toString();
     }
 
     void evictConnections() {

@@ -1,52 +1,57 @@
 package dev.airouter.backend;
 
-import dev.airouter.lifecycle.ProcessListener;
-import dev.airouter.lifecycle.ProcessStatus;
-import java.net.URI;
+import dev.airouter.lifecycle.ReplicaListener;
 
 /**
- * The router as the backend sees it: a supervised process ({@link ManagedRouter}, spawned or
- * adopted) or an external URL that is never spawned ({@link ExternalRouter}).
+ * The routers as the backend sees them: a pool of supervised replicas ({@link PooledRouter}), one
+ * adopted router ({@link AdoptedRouter}), or an external URL that is never spawned
+ * ({@link ExternalRouter}). Each {@code /route} call takes a {@link Slot} with {@link #acquire} and
+ * gives it back with {@link #release}, which is how calls in flight are counted per router.
  */
 interface RouterHandle extends AutoCloseable {
-    /** Makes the router available: adopt or spawn and wait for readiness, or check the external URL. */
+    /** Makes the routers available: start all replicas and wait until every one is ready, adopt, or check the URL. */
     void start() throws InterruptedException;
 
-    /** @return the router's base URL, e.g. {@code http://127.0.0.1:8888} */
-    URI url();
+    /** @return the routers now */
+    RouterStatus status();
 
-    /** @return the current status */
-    ProcessStatus status();
-
-    /** @return what the router's latest health answer said about its limits and agents */
+    /**
+     * What a chat message is checked against before a router is chosen: the strictest limits of the
+     * ready routers (they run the same code, so normally the same limits), or the assumed ones.
+     */
     RouterInfo info();
 
     /**
-     * Reads the router's health answer again when it may have changed without this backend
-     * noticing (a router it does not run); at most once a second. A supervised router is re-read at
-     * every restart anyway, so for it this only returns {@link #info()}.
+     * Chooses a router for one call and counts the call on it (least outstanding requests).
      *
-     * @return the current info
+     * @param exclude a router not to choose (the one a call just failed on), or {@code null}
+     * @return the router; give it back with {@link #release}
+     * @throws ApiError 503 with {@code Retry-After} when no router (other than {@code exclude}) is ready
      */
-    RouterInfo refreshInfo();
+    Slot acquire(Slot exclude);
 
     /**
-     * Fails fast when the router is known to be down, so a request never waits on a dead socket.
+     * Ends a call on a router.
      *
-     * @throws ApiError 503 with {@code Retry-After} when the router is not up
+     * @param slot the router the call was on
+     * @param reached whether the router answered (false: the connection was refused or broke)
      */
-    void checkAvailable();
+    void release(Slot slot, boolean reached);
 
-    /** Called when a connection to the router was refused or broke. */
-    void connectionFailed();
+    /**
+     * Reads a router's health answer again when it may have changed without this backend noticing
+     * (a router it does not run); at most once a second. A supervised router is re-read at every
+     * restart anyway, so for it this only returns what is known.
+     *
+     * @param slot the router, or {@code null} for the strictest of all
+     * @return what is known now
+     */
+    RouterInfo refreshInfo(Slot slot);
 
-    /** Called when a router call got an answer. */
-    void connected();
+    /** Adds a listener for the routers' events (never called for an external router). */
+    void addListener(ReplicaListener listener);
 
-    /** Adds a listener for the router's state transitions (never called for an external router). */
-    void addListener(ProcessListener listener);
-
-    /** Stops the router if this backend owns it; idempotent. */
+    /** Stops the routers if this backend owns them; idempotent. */
     @Override
     void close();
 }

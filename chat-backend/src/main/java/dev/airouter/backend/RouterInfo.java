@@ -28,6 +28,38 @@ record RouterInfo(RouterLimits limits, boolean advertised, Optional<Set<String>>
         agents = agents.map(a -> java.util.Collections.unmodifiableSet(new LinkedHashSet<>(a))); // keeps the router's order
     }
 
+    /**
+     * The strictest of several routers' limits (each the smallest), for checking a message before a
+     * router is chosen; the agents of the first that lists them. The routers of one pool run the
+     * same code, so normally they all say the same.
+     *
+     * @param fallback what to return when {@code infos} is empty
+     */
+    static RouterInfo strictest(java.util.List<RouterInfo> infos, RouterInfo fallback) {
+        if (infos.isEmpty()) {
+            return fallback;
+        }
+        RouterInfo first = infos.get(0);
+        if (infos.size() == 1) {
+            return first;
+        }
+        int history = first.limits.maxHistoryMessages();
+        int query = first.limits.maxQueryCodePoints();
+        long body = first.limits.maxBodyBytes();
+        boolean advertised = false;
+        Optional<Set<String>> agents = Optional.empty();
+        for (RouterInfo i : infos) {
+            history = Math.min(history, i.limits.maxHistoryMessages());
+            query = Math.min(query, i.limits.maxQueryCodePoints());
+            body = Math.min(body, i.limits.maxBodyBytes());
+            advertised |= i.advertised;
+            if (agents.isEmpty()) {
+                agents = i.agents;
+            }
+        }
+        return new RouterInfo(new RouterLimits(history, query, body), advertised, agents);
+    }
+
     /** What is assumed before (or without) an advertisement. */
     static RouterInfo assumed(RouterLimits limits) {
         return new RouterInfo(limits, false, Optional.empty());

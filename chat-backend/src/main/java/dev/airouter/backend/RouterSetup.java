@@ -1,18 +1,26 @@
 package dev.airouter.backend;
 
 import dev.airouter.lifecycle.HealthCheck;
+import dev.airouter.lifecycle.PoolConfig;
 import dev.airouter.lifecycle.PortHolder;
 import dev.airouter.lifecycle.ProcessConfig;
+import dev.airouter.lifecycle.ProcessPool;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
-import okhttp3.HttpUrl;
+import java.util.regex.Pattern;
 import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.Response;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Turns the backend settings into a {@link RouterHandle}: an external URL, or a process config for
@@ -23,6 +31,7 @@ import okhttp3.OkHttpClient;
  */
 final class RouterSetup {
     static final String NAME = "ai-router";
+    private static final Logger LOG = LoggerFactory.getLogger(ChatBackend.class);
 
     private RouterSetup() {}
 
@@ -30,40 +39,86 @@ final class RouterSetup {
     private static volatile String python;
 
     /**
+     * Chooses the routers: the external URL; a healthy router already on the adoption port (8888, or
+     * the fixed {@code routerPort}), adopted as a pool of one; otherwise a pool of {@code routers}
+     * replicas on free ports (or the fixed port).
+     *
      * @param http the backend's base client: the health prober and the external router's probes
      *     derive theirs from it
+     * @param onChange run whenever the routers change (restart, replica set); quick
      */
-    static RouterHandle create(BackendConfig s, OkHttpClient http, Json json, Runnable onTransition) {
-        RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());
+    static RouterHandle create(BackendConfig s, OkHttpClient http, Json json, Runnable onChange) {
         if (s.routerHttpUrl() != null) {
+            RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());
             return new ExternalRouter(http, s.routerHttpUrl(), info, s.logDir().resolve(NAME + ".log"));
         }
-        int port = s.routerPort() == 0 ? PortHolder.freeLoopbackPort() : s.routerPort();
-        URI base = URI.create("http://127.0.0.1:" + port);
-        String health = base + "/health";
         boolean defaultCommand = s.routerCommand().isEmpty();
+        OptionalInt adoption = s.adoptionPort();
+        if (adoption.isPresent() && healthy(http, adoption.getAsInt(), defaultCommand)) {
+            int port = adoption.getAsInt();
+            RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());
+            if (s.routers() > 1) {
+                LOG.warn("a router already answers on port {}: adopted as the only router; --routers {} is ignored",
+                        port, s.routers());
+            }
+            ProcessConfig config = template(s, http, Integer.toString(port), defaultCommand)
+                    .environment(Map.of("ROUTER_PORT", Integer.toString(port), "PYTHONUNBUFFERED", "1"))
+                    .healthCheck(check(Integer.toString(port), defaultCommand)
+                            .onHealthyAnswer((url, body) -> info.update(body)))
+                    .build();
+            return new AdoptedRouter(config, URI.create("http://127.0.0.1:" + port), info, onChange);
+        }
+        Integer fixed = s.routerPort().filter(p -> p > 0).orElse(null);
+        return new PooledRouter(listener -> {
+            ProcessConfig template = template(s, http, ProcessPool.PORT, defaultCommand)
+                    .environment(Map.of("PYTHONUNBUFFERED", "1"))
+                    .healthCheck(check(ProcessPool.PORT, defaultCommand).onHealthyAnswer(listener))
+                    .build();
+            PoolConfig.Builder pool = PoolConfig.builder(template).replicas(s.routers()).portVariable("ROUTER_PORT");
+            if (fixed != null) {
+                pool.fixedPort(fixed);
+            }
+            return pool.build();
+        }, NAME, s.routerLimits(), json.mapper(), onChange);
+    }
+
+    private static final Pattern SERVICE = Pattern.compile("\"service\"\\s*:\\s*\"ai-router\"");
+
+    /** The command and supervision of a router; the port (or {@code {port}}) goes into the bundled router's command. */
+    private static ProcessConfig.Builder template(BackendConfig s, OkHttpClient http, String port, boolean defaultCommand) {
         List<String> command = defaultCommand
-                ? List.of(python(), "-m", "ai_router", "--port", Integer.toString(port), "--lifeline", "ppid")
+                ? List.of(python(), "-m", "ai_router", "--port", port, "--lifeline", "ppid")
                 : s.routerCommand().get();
-        HealthCheck check = defaultCommand
-                ? HealthCheck.http(health).expectingJsonField("service", "ai-router")
-                : HealthCheck.http(health);
         ProcessConfig.Builder config = ProcessConfig.builder(NAME)
                 .command(command)
-                .environment(Map.of("ROUTER_PORT", Integer.toString(port), "PYTHONUNBUFFERED", "1"))
-                .healthCheck(check.onHealthyAnswer((url, body) -> info.update(body)))
                 .httpClient(http)
                 .restartPolicy(s.restartPolicy())
                 .logFile(s.logDir().resolve(NAME + ".log"))
-                .shutdownHook(false); // the backend's own hook drains requests first, then stops the router
+                .shutdownHook(false); // the backend's own hook drains requests first, then stops the routers
         s.routerDirectory().ifPresent(config::workingDirectory);
         s.routerOutput().ifPresent(config::outputListener);
         s.livenessProbe().ifPresent(config::livenessProbe);
-        return new ManagedRouter(config.build(), base, info, onTransition);
+        return config;
     }
 
-    static HttpUrl baseUrl(RouterHandle router) {
-        return HttpUrl.get(router.url().toString());
+    /** The bundled router must say it is one (so only a real router is adopted); another command answers any 2xx. */
+    private static HealthCheck check(String port, boolean defaultCommand) {
+        HealthCheck check = HealthCheck.http("http://127.0.0.1:" + port + "/health");
+        return defaultCommand ? check.expectingJsonField("service", "ai-router") : check;
+    }
+
+    /** Whether a router answers healthily on the port now (the adoption probe; one short request). */
+    private static boolean healthy(OkHttpClient http, int port, boolean defaultCommand) {
+        if (!PortHolder.isAccepting("127.0.0.1", port, Duration.ofMillis(300))) {
+            return false;
+        }
+        OkHttpClient probe = http.newBuilder().callTimeout(Duration.ofSeconds(2)).build();
+        try (Response response = probe.newCall(new Request.Builder().url("http://127.0.0.1:" + port + "/health")
+                .build()).execute()) {
+            return response.isSuccessful() && (!defaultCommand || SERVICE.matcher(response.body().string()).find());
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /**

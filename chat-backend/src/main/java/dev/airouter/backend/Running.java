@@ -1,7 +1,6 @@
 package dev.airouter.backend;
 
-import dev.airouter.lifecycle.ProcessListener;
-import dev.airouter.lifecycle.ProcessStatus;
+import dev.airouter.lifecycle.ReplicaListener;
 import dev.airouter.session.SessionStore;
 import dev.airouter.session.SessionStores;
 import java.net.URI;
@@ -59,7 +58,7 @@ final class Running {
         this.url = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
     }
 
-    static Running start(BackendConfig config, List<ProcessListener> listeners, Consumer<RouterHandle> onRouter)
+    static Running start(BackendConfig config, List<ReplicaListener> listeners, Consumer<RouterHandle> onRouter)
             throws InterruptedException {
         long begin = System.nanoTime();
         Json json = new Json();
@@ -79,17 +78,17 @@ final class Running {
             RouterClient[] clientRef = new RouterClient[1];
             router = RouterSetup.create(config, http, json, () -> {
                 if (clientRef[0] != null) {
-                    clientRef[0].evictConnections(); // pooled connections to a dead router are stale
+                    clientRef[0].evictConnections(); // pooled connections to a router that restarted are stale
                 }
             });
             router.addListener(event -> listeners.forEach(l -> {
                 try {
                     l.onEvent(event);
                 } catch (RuntimeException e) {
-                    LOG.warn("router listener {} threw on {}; ignored", l, event.state(), e);
+                    LOG.warn("router listener {} threw on {}; ignored", l, event.kind(), e);
                 }
             }));
-            client = new RouterClient(http, RouterSetup.baseUrl(router), config.routerTimeout(), json);
+            client = new RouterClient(http, config.routerTimeout(), json);
             clientRef[0] = client;
             workers = workerPool(config.maxInFlight());
             AtomicReference<URI> url = new AtomicReference<>();
@@ -223,13 +222,21 @@ final class Running {
     }
 
     private void banner(long startMillis, double afterReadyMillis) {
-        ProcessStatus status = router.status();
-        String how = router instanceof ExternalRouter ? "external"
-                : (status.pid().isPresent() ? "pid " + status.pid().getAsLong() + ", " : "")
-                        + (status.owned() ? "owned" : "adopted");
-        LOG.info("chat-backend ready on {} (router {} [{}], session store {}; started in {} ms, listening {} ms"
-                + " after the router was ready)", url, router.url(), how, store.backend(), startMillis,
-                String.format(java.util.Locale.ROOT, "%.1f", afterReadyMillis));
+        RouterStatus status = router.status();
+        StringBuilder routers = new StringBuilder();
+        for (RouterStatus.ReplicaStatus r : status.replicas()) {
+            routers.append(routers.length() == 0 ? "" : ", ").append(r.url());
+            if (router instanceof ExternalRouter) {
+                routers.append(" [external]");
+            } else {
+                routers.append(r.process().pid().isPresent() ? " [pid " + r.process().pid().getAsLong() + ", " : " [")
+                        .append(status.owned() ? "owned]" : "adopted]");
+            }
+        }
+        LOG.info("chat-backend ready on {} (router{} {}, session store {}; started in {} ms, listening {} ms"
+                + " after the router{} ready)", url, status.replicas().size() > 1 ? "s" : "", routers,
+                store.backend(), startMillis, String.format(java.util.Locale.ROOT, "%.1f", afterReadyMillis),
+                status.replicas().size() > 1 ? "s were" : " was");
     }
 
     int port() {

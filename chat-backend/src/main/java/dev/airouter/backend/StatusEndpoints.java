@@ -12,7 +12,9 @@ import java.lang.management.OperatingSystemMXBean;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -20,7 +22,7 @@ import java.util.stream.Stream;
 
 /**
  * {@code GET /health} (compact, for status dots and load balancers: 200 when the backend can serve
- * chat, 503 otherwise) and {@code GET /api/status} (the same in detail, plus JVM figures — heap,
+ * chat — the store answers and at least one router is ready —, 503 otherwise) and {@code GET /api/status} (the same in detail, plus JVM figures — heap,
  * open file descriptors, live threads, CPU time — for leak checks).
  *
  * <p>{@code /health} is polled (the chat page's status dot, load balancers), so it checks the store
@@ -53,21 +55,28 @@ final class StatusEndpoints {
     }
 
     Reply health(Call call) {
-        ProcessStatus status = router.status();
-        boolean routerUp = routerHealthy(status);
+        RouterStatus routers = router.status();
         boolean storeUp = pingStore();
-        Map<String, Object> routerPart = new LinkedHashMap<>();
-        routerPart.put("state", status.state().name());
-        routerPart.put("healthy", routerUp);
-        routerPart.put("pid", status.pid().isPresent() ? status.pid().getAsLong() : null);
-        routerPart.put("owned", status.owned());
-        routerPart.put("restarts", status.restarts());
-        routerPart.put("url", router.url().toString());
+        Map<String, Object> routerPart = routerSummary(routers);
+        List<Map<String, Object>> replicas = new ArrayList<>();
+        for (RouterStatus.ReplicaStatus r : routers.replicas()) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("index", r.index());
+            out.put("generation", r.generation());
+            out.put("url", r.url().toString());
+            out.put("pid", r.process().pid().isPresent() ? r.process().pid().getAsLong() : null);
+            out.put("state", r.state().name());
+            out.put("ready", r.ready());
+            out.put("inFlight", r.inFlight());
+            out.put("restarts", r.process().restarts());
+            replicas.add(out);
+        }
+        routerPart.put("replicas", replicas);
         Map<String, Object> storePart = new LinkedHashMap<>();
         storePart.put("backend", store.backend());
         storePart.put("sessions", storeUp ? recentSessionCount() : null);
         storePart.put("reachable", storeUp);
-        boolean ok = routerUp && storeUp;
+        boolean ok = routers.isHealthy() && storeUp;
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", ok ? "ok" : "degraded");
         body.put("router", routerPart);
@@ -76,24 +85,24 @@ final class StatusEndpoints {
         return Reply.of(ok ? 200 : 503, body);
     }
 
+    /** The summary every client of {@code /health} knew before there were several routers, kept as it was. */
+    private static Map<String, Object> routerSummary(RouterStatus routers) {
+        Map<String, Object> part = new LinkedHashMap<>();
+        part.put("state", routers.state().name());
+        part.put("healthy", routers.isHealthy());
+        part.put("pid", routers.pid().isPresent() ? routers.pid().getAsLong() : null);
+        part.put("owned", routers.owned());
+        part.put("restarts", routers.restarts());
+        part.put("url", routers.url().toString());
+        return part;
+    }
+
     Reply status(Call call) {
-        ProcessStatus status = router.status();
-        boolean routerUp = routerHealthy(status);
+        RouterStatus routers = router.status();
         SessionStats stats = statsOrNull();
-        Map<String, Object> routerPart = new LinkedHashMap<>();
-        routerPart.put("name", status.name());
-        routerPart.put("state", status.state().name());
-        routerPart.put("healthy", routerUp);
-        routerPart.put("pid", status.pid().isPresent() ? status.pid().getAsLong() : null);
-        routerPart.put("owned", status.owned());
-        routerPart.put("startedAt", status.startedAt().map(ChatEndpoints::iso).orElse(null));
-        routerPart.put("uptimeS", status.uptime().map(d -> d.toMillis() / 1000.0).orElse(null));
-        routerPart.put("restarts", status.restarts());
-        routerPart.put("lastExitCode", status.lastExitCode().isPresent() ? status.lastExitCode().getAsInt() : null);
-        routerPart.put("nextRestartAt", status.nextRestartAt().map(ChatEndpoints::iso).orElse(null));
-        routerPart.put("url", router.url().toString());
-        routerPart.put("healthUrl", status.healthUrl().map(URI::toString).orElse(null));
-        routerPart.put("logFile", status.logFile().toString());
+        Map<String, Object> routerPart = routerSummary(routers);
+        routerPart.put("logFile", routers.replicas().isEmpty() ? null
+                : routers.replicas().get(0).process().logFile().toString());
         RouterInfo info = router.info();
         Map<String, Object> limits = new LinkedHashMap<>();
         limits.put("maxHistoryMessages", info.limits().maxHistoryMessages());
@@ -101,7 +110,30 @@ final class StatusEndpoints {
         limits.put("maxBodyBytes", info.limits().maxBodyBytes());
         limits.put("advertised", info.advertised());
         routerPart.put("limits", limits);
-        routerPart.put("agents", info.agents().map(java.util.List::copyOf).orElse(null));
+        routerPart.put("agents", info.agents().map(List::copyOf).orElse(null));
+        List<Map<String, Object>> replicas = new ArrayList<>();
+        for (RouterStatus.ReplicaStatus r : routers.replicas()) {
+            ProcessStatus status = r.process();
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("index", r.index());
+            out.put("generation", r.generation());
+            out.put("url", r.url().toString());
+            out.put("name", status.name());
+            out.put("state", status.state().name());
+            out.put("ready", r.ready());
+            out.put("inFlight", r.inFlight());
+            out.put("pid", status.pid().isPresent() ? status.pid().getAsLong() : null);
+            out.put("owned", status.owned());
+            out.put("startedAt", status.startedAt().map(ChatEndpoints::iso).orElse(null));
+            out.put("uptimeS", status.uptime().map(d -> d.toMillis() / 1000.0).orElse(null));
+            out.put("restarts", status.restarts());
+            out.put("lastExitCode", status.lastExitCode().isPresent() ? status.lastExitCode().getAsInt() : null);
+            out.put("nextRestartAt", status.nextRestartAt().map(ChatEndpoints::iso).orElse(null));
+            out.put("healthUrl", status.healthUrl().map(URI::toString).orElse(null));
+            out.put("logFile", status.logFile().toString());
+            replicas.add(out);
+        }
+        routerPart.put("replicas", replicas);
         Map<String, Object> storePart = new LinkedHashMap<>();
         storePart.put("backend", store.backend());
         storePart.put("reachable", stats != null);
@@ -120,17 +152,13 @@ final class StatusEndpoints {
         backend.put("maxInFlight", maxInFlight);
         backend.put("maxMessageCodePoints", info.maxMessageCodePoints(maxMessageCodePoints));
         backend.put("jvm", jvm());
-        boolean ok = routerUp && stats != null;
+        boolean ok = routers.isHealthy() && stats != null;
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", ok ? "ok" : "degraded");
         body.put("backend", backend);
         body.put("router", routerPart);
         body.put("store", storePart);
         return Reply.of(ok ? 200 : 503, body);
-    }
-
-    private boolean routerHealthy(ProcessStatus status) {
-        return status.isUp() && (!(router instanceof ExternalRouter) || ((ExternalRouter) router).isReachable());
     }
 
     private SessionStats statsOrNull() {

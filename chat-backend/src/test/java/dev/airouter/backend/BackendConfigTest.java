@@ -83,7 +83,7 @@ class BackendConfigTest {
                 .routerTimeout(Duration.ofSeconds(2)).build();
         BackendConfig changed = config.toBuilder().port(4321).build();
         assertThat(changed.port()).isEqualTo(4321);
-        assertThat(changed.routerPort()).isZero();
+        assertThat(changed.routerPort()).contains(0);
         assertThat(changed.routerCommand()).contains(List.of("my-router"));
         assertThat(changed.routerLimits().maxHistoryMessages()).isEqualTo(7);
         assertThat(changed.maxInFlight()).isEqualTo(3);
@@ -97,7 +97,8 @@ class BackendConfigTest {
         BackendConfig config = BackendConfig.builder().routerDirectory(Path.of("../python-router")).build();
         assertThat(config.host()).isEqualTo("127.0.0.1");
         assertThat(config.port()).isEqualTo(3002);
-        assertThat(config.routerPort()).isEqualTo(8888);
+        assertThat(config.routerPort()).isEmpty();
+        assertThat(config.routers()).isEqualTo(1);
         assertThat(config.routerLimits()).isEqualTo(new RouterLimits(500, 10_000, 1_048_576));
         assertThat(config.maxBodyBytes()).isEqualTo(1_048_576);
         assertThat(config.maxMessageCodePoints()).isEqualTo(8000);

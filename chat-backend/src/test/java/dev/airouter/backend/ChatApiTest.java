@@ -171,7 +171,7 @@ class ChatApiTest {
 
     @Test
     void requestIdIsForwardedToTheRouterLog() throws Exception {
-        java.nio.file.Path log = backend.routerStatus().logFile();
+        java.nio.file.Path log = backend.routerStatus().replicas().get(0).process().logFile();
         RawHttp.Response reply = http.send("POST", "/api/chat", Map.of("Content-Type", "application/json",
                 "X-Request-Id", "trace-me-42"), "{\"message\":\"hi\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
         assertThat(reply.status()).isEqualTo(200);

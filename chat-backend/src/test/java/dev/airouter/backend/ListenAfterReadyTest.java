@@ -3,7 +3,6 @@ package dev.airouter.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import dev.airouter.lifecycle.ProcessState;
 import dev.airouter.testing.FreePorts;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RawHttp;
@@ -42,7 +41,7 @@ class ListenAfterReadyTest {
                     .until(() -> !FreePorts.isAccepting(port) && !started.isDone());
             Files.createFile(gate);
             await().atMost(Duration.ofSeconds(20)).until(started::isDone);
-            assertThat(started.get().routerStatus().state()).isEqualTo(ProcessState.RUNNING);
+            assertThat(started.get().routerStatus().state()).isEqualTo(RouterStatus.State.RUNNING);
             assertThat(RawHttp.to(backend.url()).get("/health").status()).isEqualTo(200);
         } finally {
             backend.stop();

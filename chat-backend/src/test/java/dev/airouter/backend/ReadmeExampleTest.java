@@ -2,7 +2,7 @@ package dev.airouter.backend;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.airouter.lifecycle.ProcessState;
+import dev.airouter.lifecycle.ReplicaEvent;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RawHttp;
 import java.nio.file.Path;
@@ -26,8 +26,8 @@ class ReadmeExampleTest {
         try (ChatBackend backend = ChatBackend.create(config).start()) { // store → router ready → listening
             System.out.println("chat API at " + backend.url() + ", router " + backend.routerStatus().state());
             backend.addRouterListener(e -> {
-                if (e.state() == ProcessState.FAILED) {
-                    System.err.println("router gave up: " + e.cause());
+                if (e.kind() == ReplicaEvent.Kind.DOWN) {
+                    System.err.println("router #" + e.replica().index() + " is down: " + e.cause());
                 }
             });
             assertThat(RawHttp.to(backend.url()).get("/health").status()).isEqualTo(200);

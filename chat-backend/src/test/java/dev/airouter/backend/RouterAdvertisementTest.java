@@ -91,7 +91,7 @@ class RouterAdvertisementTest {
             Files.writeString(limit, "9"); // the next version of the router takes more
             ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
             await().atMost(Duration.ofSeconds(30)).until(() -> backend.routerStatus().restarts() == 1
-                    && backend.routerStatus().isUp());
+                    && backend.routerStatus().state() == RouterStatus.State.RUNNING);
             assertThat(maxHistory(http)).isEqualTo(9);
         }
     }

@@ -7,8 +7,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.airouter.lifecycle.PortInUseException;
-import dev.airouter.lifecycle.ProcessEvent;
+import dev.airouter.lifecycle.ReplicaEvent;
 import dev.airouter.lifecycle.ProcessExitedException;
+import dev.airouter.lifecycle.ReplicaStartException;
 import dev.airouter.lifecycle.ProcessState;
 import dev.airouter.testing.Fixtures;
 import dev.airouter.testing.FreePorts;
@@ -30,7 +31,7 @@ class RouterSupervisionTest {
 
     @Test
     void killedRouterAnswers503AtOnceThenRecoversWithConversationIntact() throws InterruptedException {
-        List<ProcessEvent> events = new CopyOnWriteArrayList<>();
+        List<ReplicaEvent> events = new CopyOnWriteArrayList<>();
         try (ChatBackend backend = ChatBackend.create(TestBackends.memory().build())) {
             backend.addRouterListener(events::add);
             backend.start();
@@ -60,7 +61,8 @@ class RouterSupervisionTest {
             assertThat(backend.routerStatus().restarts()).isEqualTo(1);
             assertThat(backend.routerStatus().pid().orElseThrow()).isNotEqualTo(pid);
         }
-        assertThat(events).extracting(ProcessEvent::state).contains(ProcessState.RESTARTING, ProcessState.RUNNING);
+        assertThat(events).extracting(ReplicaEvent::kind).containsSubsequence(ReplicaEvent.Kind.READY,
+                ReplicaEvent.Kind.DOWN, ReplicaEvent.Kind.RESTARTING, ReplicaEvent.Kind.READY);
     }
 
     @Test
@@ -68,10 +70,13 @@ class RouterSupervisionTest {
         int port = FreePorts.next();
         ChatBackend backend = ChatBackend.create(TestBackends.memory(port, 0).routerCommand(Fixtures.crash(3, 4)).build());
         assertThatThrownBy(backend::start)
-                .isInstanceOf(ProcessExitedException.class)
-                .hasMessageContaining("exit")
-                .satisfies(e -> assertThat(((ProcessExitedException) e).exitCode()).isEqualTo(3))
-                .satisfies(e -> assertThat(((ProcessExitedException) e).lastLines()).isNotEmpty());
+                .isInstanceOfSatisfying(ReplicaStartException.class, e -> {
+                    assertThat(e.getMessage()).contains("exited with code 3").contains("fatal: fixture crashing");
+                    assertThat(e.failures()).singleElement().isInstanceOfSatisfying(ProcessExitedException.class, f -> {
+                        assertThat(f.exitCode()).isEqualTo(3);
+                        assertThat(f.lastLines()).isNotEmpty();
+                    });
+                });
         assertThatThrownBy(() -> new Socket("127.0.0.1", port).close()).isInstanceOf(ConnectException.class);
         assertThatThrownBy(backend::port).isInstanceOf(IllegalStateException.class);
         backend.stop(); // harmless after a failed start
@@ -86,10 +91,11 @@ class RouterSupervisionTest {
             int port = FreePorts.next();
             ChatBackend backend = ChatBackend.create(TestBackends.memory(port, routerPort).build());
             assertThatThrownBy(backend::start)
-                    .isInstanceOf(PortInUseException.class)
-                    .hasMessageContaining("port " + routerPort)
-                    .hasMessageContaining("something-else")
-                    .satisfies(e -> assertThat(((PortInUseException) e).port()).isEqualTo(routerPort));
+                    .isInstanceOfSatisfying(ReplicaStartException.class, e -> {
+                        assertThat(e.getMessage()).contains("port " + routerPort).contains("something-else");
+                        assertThat(e.failures()).singleElement().isInstanceOfSatisfying(PortInUseException.class,
+                                f -> assertThat(f.port()).isEqualTo(routerPort));
+                    });
             assertThat(FreePorts.isAccepting(port)).isFalse();
         } finally {
             foreign.destroyForcibly().waitFor();
@@ -105,7 +111,8 @@ class RouterSupervisionTest {
         try {
             await().atMost(Duration.ofSeconds(15)).until(() -> FreePorts.isAccepting(routerPort));
             try (ChatBackend backend = ChatBackend.create(TestBackends.memory(0, routerPort).build()).start()) {
-                assertThat(backend.routerStatus().state()).isEqualTo(ProcessState.ADOPTED);
+                assertThat(backend.routerStatus().replicas()).singleElement()
+                        .satisfies(r -> assertThat(r.state()).isEqualTo(ProcessState.ADOPTED));
                 assertThat(backend.routerStatus().owned()).isFalse();
                 RawHttp http = RawHttp.to(backend.url());
                 assertThat(http.postJson("/api/chat", toJson(Map.of("message", "Hello"))).status()).isEqualTo(200);

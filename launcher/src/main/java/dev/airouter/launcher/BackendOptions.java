@@ -23,6 +23,7 @@ final class BackendOptions {
             Map.entry("host", "--host"),
             Map.entry("port", "--backend-port"),
             Map.entry("routerPort", "--router-port"),
+            Map.entry("routers", "--routers"),
             Map.entry("routerUrl", "--router-url"),
             Map.entry("routerCommand", "--router-command"),
             Map.entry("maxHistoryMessages", "--router-max-history"),
@@ -68,8 +69,11 @@ final class BackendOptions {
             BackendConfig.Builder b = BackendConfig.builder().host(options.host).port(options.backendPort)
                     .logDir(options.logDir).storeConfig(store).corsOrigins(origins)
                     .routerTimeout(options.routerTimeout).maxBodyBytes(options.maxBodyBytes)
-                    .maxMessageCodePoints(options.maxMessageChars).routerPort(options.routerPort)
+                    .maxMessageCodePoints(options.maxMessageChars).routers(options.routers)
                     .routerOutput(routerOutput);
+            if (options.routerPort != null) {
+                b.routerPort(options.routerPort);
+            }
             if (options.routerMaxHistory != null) {
                 b.routerLimits(RouterLimits.ofDefaults().withMaxHistoryMessages(options.routerMaxHistory));
             }

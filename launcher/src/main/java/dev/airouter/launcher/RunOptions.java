@@ -15,9 +15,16 @@ final class RunOptions {
             description = "Backend HTTP port, 0 = any free port (env AIROUTER_BACKEND_PORT; default ${DEFAULT-VALUE}).")
     int backendPort;
 
-    @Option(names = "--router-port", defaultValue = "${env:AIROUTER_ROUTER_PORT:-8888}", paramLabel = "PORT",
-            description = "Port of the spawned or adopted router, 0 = any free port (env AIROUTER_ROUTER_PORT; default ${DEFAULT-VALUE}).")
-    int routerPort;
+    @Option(names = "--router-port", defaultValue = "${env:AIROUTER_ROUTER_PORT}", paramLabel = "PORT",
+            description = "Fix the port of a single spawned router (probed first for a router to adopt); 0 = free"
+                    + " ports and no adoption (env AIROUTER_ROUTER_PORT; default: free ports, 8888 probed for adoption)."
+                    + " A reload then stops the old router before the new one can listen.")
+    Integer routerPort;
+
+    @Option(names = "--routers", defaultValue = "${env:AIROUTER_ROUTERS:-1}", paramLabel = "N",
+            description = "Router replicas to spawn, 1-64, each on a free port; chat goes to the ready ones by least"
+                    + " outstanding requests, and a crash of one costs no request (env AIROUTER_ROUTERS; default ${DEFAULT-VALUE}).")
+    int routers;
 
     @Option(names = "--router-command", defaultValue = "${env:AIROUTER_ROUTER_COMMAND}", paramLabel = "COMMAND",
             description = "Run this command line as the router instead of the bundled one (split like a shell, no shell);"

@@ -2,13 +2,14 @@ package dev.airouter.launcher;
 
 import dev.airouter.backend.BackendConfig;
 import dev.airouter.backend.ChatBackend;
+import dev.airouter.backend.RouterStatus;
 import dev.airouter.lifecycle.Executables;
 import dev.airouter.lifecycle.HealthCheck;
 import dev.airouter.lifecycle.ManagedProcess;
 import dev.airouter.lifecycle.PortHolder;
 import dev.airouter.lifecycle.ProcessConfig;
 import dev.airouter.lifecycle.ProcessState;
-import dev.airouter.lifecycle.ProcessStatus;
+import dev.airouter.lifecycle.ReplicaEvent;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -81,13 +82,9 @@ final class Runner {
             checkFrontendPrerequisites();
         }
         int backendPort = resolvePort(config.port());
-        int routerPort = config.routerUrl().isPresent() ? -1 : resolvePort(config.routerPort());
         Path dir = routerDir;
         config = BackendOptions.amend(config, b -> {
             b.port(backendPort);
-            if (routerPort >= 0) {
-                b.routerPort(routerPort);
-            }
             if (dir != null) {
                 b.routerDirectory(dir);
             }
@@ -101,13 +98,25 @@ final class Runner {
         ChatBackend backend = ChatBackend.create(config);
         register(backend::stop);
         ManagedProcess frontend = null;
+        backend.addRouterListener(e -> {
+            if (stopping || !ready) {
+                return;
+            }
+            if (e.kind() == ReplicaEvent.Kind.READY || e.kind() == ReplicaEvent.Kind.GONE) {
+                writeRunFile(backend, frontendPort); // the replica set changed: no stale router URL for status
+            }
+            if (e.kind() == ReplicaEvent.Kind.DOWN && e.replica().state() == ProcessState.FAILED) {
+                RouterStatus routers = backend.routerStatus();
+                if (routers.isFailed()) {
+                    fail("the router" + (routers.replicas().size() > 1 ? "s" : "") + " FAILED: " + e.cause());
+                } else {
+                    console.line(Console.Source.LAUNCHER, "warning: router #" + e.replica().index() + " FAILED ("
+                            + e.cause() + "); chat goes on on the other routers");
+                }
+            }
+        });
         try {
             backend.start();
-            backend.addRouterListener(e -> {
-                if (e.state() == ProcessState.FAILED && !stopping) {
-                    fail("the router FAILED: " + e.cause());
-                }
-            });
             if (frontendOptions != null) {
                 frontend = startFrontend(frontendPort, backendPort);
             }
@@ -206,16 +215,26 @@ final class Runner {
     }
 
     private void banner(ChatBackend backend, int frontendPort, long t0) {
-        ProcessStatus router = backend.routerStatus();
-        String pid = router.pid().isPresent() ? "pid " + router.pid().getAsLong() : "pid unknown";
-        String how = backend.config().routerUrl().isPresent() ? "external" : router.owned() ? "owned" : "adopted";
+        RouterStatus routers = backend.routerStatus();
+        String how = backend.config().routerUrl().isPresent() ? "external" : routers.owned() ? "owned" : "adopted";
         StringBuilder sb = new StringBuilder();
         sb.append(String.format(Locale.ROOT, "ready in %.1f s%n", (System.nanoTime() - t0) / 1e9));
         if (frontendPort > 0) {
             sb.append("  page:     http://127.0.0.1:").append(frontendPort).append("/\n");
         }
         sb.append("  backend:  ").append(backend.url()).append('\n');
-        sb.append("  router:   ").append(backend.routerUrl()).append(" (").append(pid).append(", ").append(how).append(")\n");
+        for (RouterStatus.ReplicaStatus r : routers.replicas()) {
+            String pid = r.process().pid().isPresent() ? "pid " + r.process().pid().getAsLong() : "pid unknown";
+            sb.append(routers.replicas().size() > 1 ? String.format(Locale.ROOT, "  router %d: ", r.index()) : "  router:   ")
+                    .append(r.url()).append(" (").append(pid).append(", ").append(how).append(")\n");
+        }
+        if (!routers.owned() && backend.config().routers() > 1) {
+            sb.append("  (--routers ").append(backend.config().routers()).append(" ignored: adopted the router that"
+                    + " was already running)\n");
+        }
+        if (routers.owned() && backend.config().routerPort().filter(port -> port > 0).isPresent()) {
+            sb.append("  (fixed --router-port: a reload stops the router before the new one starts, a gap)\n");
+        }
         sb.append("  store:    ").append(backend.storeBackend()).append('\n');
         sb.append("  logs:     ").append(options.logDir.toAbsolutePath().normalize()).append('\n');
         sb.append("  Press Ctrl+C to stop.");
@@ -224,13 +243,16 @@ final class Runner {
         }
     }
 
-    private void writeRunFile(ChatBackend backend, int frontendPort) {
+    private synchronized void writeRunFile(ChatBackend backend, int frontendPort) {
         Properties p = new Properties();
         p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
         p.setProperty("mode", frontendOptions != null ? "dev" : "backend");
         p.setProperty("backendUrl", backend.url().toString());
         p.setProperty("backendPort", Integer.toString(backend.port()));
-        p.setProperty("routerUrl", backend.routerUrl().toString());
+        RouterStatus routers = backend.routerStatus();
+        p.setProperty("routerUrl", routers.url().toString());
+        p.setProperty("routerUrls", String.join(",", routers.replicas().stream().filter(RouterStatus.ReplicaStatus::ready)
+                .map(r -> r.url().toString()).toList()));
         if (frontendPort > 0) {
             p.setProperty("frontendPort", Integer.toString(frontendPort));
             p.setProperty("pageUrl", "http://127.0.0.1:" + frontendPort + "/");

@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -79,10 +80,24 @@ final class StatusCommand implements Callable<Integer> {
         JsonNode root = parse(body);
         JsonNode router = root.path("router");
         JsonNode store = root.path("store");
+        StringBuilder replicas = new StringBuilder();
+        if (router.path("replicas").size() > 1) {
+            replicas.append(String.format(Locale.ROOT, "  %-5s %-4s %-28s %-8s %-10s %-9s %s%n", "index", "gen", "url",
+                    "pid", "state", "inFlight", "restarts"));
+            for (JsonNode r : router.path("replicas")) {
+                replicas.append(String.format(Locale.ROOT, "  %-5s %-4s %-28s %-8s %-10s %-9s %s%n", text(r.path("index")),
+                        text(r.path("generation")), text(r.path("url")), text(r.path("pid")),
+                        text(r.path("state")) + (r.path("ready").asBoolean(true) ? "" : "*"), text(r.path("inFlight")),
+                        text(r.path("restarts"))));
+            }
+        }
         return "backend " + health.resolve("/") + ": " + text(root.path("status")) + " (HTTP " + code + ")\n"
                 + "router:  " + text(router.path("state")) + ", pid " + text(router.path("pid")) + ", "
                 + (router.path("owned").asBoolean(false) ? "owned" : "adopted/external") + ", restarts "
-                + text(router.path("restarts")) + ", " + text(router.path("url")) + "\n"
+                + text(router.path("restarts")) + ", " + text(router.path("url"))
+                + (router.path("replicas").size() > 1 ? ", " + router.path("replicas").size() + " replicas (* = not"
+                        + " taking calls):" : "") + "\n"
+                + replicas
                 + "store:   " + text(store.path("backend")) + ", sessions " + text(store.path("sessions"));
     }
 

@@ -69,7 +69,8 @@ import org.slf4j.LoggerFactory;
  * Replicas never adopt a process found on their port. A pool of one writes {@code logs/<name>.log}
  * as a single process would; replicas of a larger pool write {@code logs/<name>-<index>.log}. A
  * successor shares its index's log writer with its predecessor (one writer per file, so rotation
- * stays correct), and every line is marked with its generation ({@code [g2] …}).
+ * stays correct), and every line is marked with its generation ({@code [g2] …}); so is every line
+ * the template's output listener receives, with the index too in a larger pool ({@code [#1 g2] …}).
  *
  * <h2>Threads</h2>
  * Events reach listeners in order on the pool's event thread. Starts and stops of replicas run in
@@ -505,6 +506,10 @@ public final class ProcessPool implements AutoCloseable {
         environment.put(GENERATION_VARIABLE, Long.toString(gen));
         b.environment(environment);
         template.healthCheck().ifPresent(h -> b.healthCheck(h.withPort(port)));
+        template.outputListener().ifPresent(listener -> {
+            String prefix = config.replicas() == 1 && index == 0 ? "[g" + gen + "] " : "[#" + index + " g" + gen + "] ";
+            b.outputListener(line -> listener.accept(prefix + line));
+        });
         b.allowAdoption(false);
         b.logFile(logFile(index));
         return b.build();
