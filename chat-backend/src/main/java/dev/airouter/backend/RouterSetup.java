@@ -48,12 +48,16 @@ final class RouterSetup {
      * @param onChange run whenever the routers change (restart, replica set); quick
      */
     static RouterHandle create(BackendConfig s, OkHttpClient http, Json json, Runnable onChange) {
+        return create(s, s.adoptionPort(), http, json, onChange);
+    }
+
+    /** {@link #create(BackendConfig, OkHttpClient, Json, Runnable)} probing another port for adoption (tests). */
+    static RouterHandle create(BackendConfig s, OptionalInt adoption, OkHttpClient http, Json json, Runnable onChange) {
         if (s.routerHttpUrl() != null) {
             RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());
             return new ExternalRouter(http, s.routerHttpUrl(), info, s.logDir().resolve(NAME + ".log"));
         }
         boolean defaultCommand = s.routerCommand().isEmpty();
-        OptionalInt adoption = s.adoptionPort();
         if (adoption.isPresent() && healthy(http, adoption.getAsInt(), defaultCommand)) {
             int port = adoption.getAsInt();
             RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());

@@ -126,6 +126,35 @@ class RouterSupervisionTest {
     }
 
     @Test
+    void aRouterFoundOnTheAdoptionPortIsTheOnlyOneWhateverTheNumberOfRouters() throws Exception {
+        int routerPort = FreePorts.next();
+        Process router = new ProcessBuilder(Fixtures.python(), "-m", "ai_router", "--port", Integer.toString(routerPort))
+                .directory(TestBackends.ROUTER_SOURCES.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        okhttp3.OkHttpClient http = new okhttp3.OkHttpClient();
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> FreePorts.isAccepting(routerPort));
+            RouterHandle handle = RouterSetup.create(TestBackends.memory().routers(3).build(),
+                    java.util.OptionalInt.of(routerPort), http, new Json(), () -> { });
+            try {
+                handle.start();
+                RouterStatus status = handle.status();
+                assertThat(status.owned()).isFalse();
+                assertThat(status.replicas()).singleElement().satisfies(r -> {
+                    assertThat(r.state()).isEqualTo(ProcessState.ADOPTED);
+                    assertThat(r.url().getPort()).isEqualTo(routerPort);
+                });
+            } finally {
+                handle.close();
+            }
+            assertThat(Processes.isAlive(router.pid())).isTrue();
+        } finally {
+            router.destroyForcibly().waitFor();
+            http.dispatcher().executorService().shutdown();
+        }
+    }
+
+    @Test
     void externalRouterUrlIsUsedAndNeverSpawned() throws Exception {
         int routerPort = FreePorts.next();
         Process router = new ProcessBuilder(Fixtures.python(), "-m", "ai_router", "--port", Integer.toString(routerPort))

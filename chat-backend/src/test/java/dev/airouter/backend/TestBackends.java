@@ -52,6 +52,12 @@ final class TestBackends {
         return List.of(Fixtures.python(), script("slow_router.py").toString(), Long.toString(delayMillis));
     }
 
+    /** {@link #slowRouter} of which only the first process started (counted in {@code counter}) is slow: one slow replica. */
+    static List<String> oneSlowRouter(long delayMillis, Path counter) {
+        return List.of(Fixtures.python(), script("slow_router.py").toString(), Long.toString(delayMillis),
+                counter.toString());
+    }
+
     /**
      * A router stand-in that advertises neither limits nor agents, refuses more than
      * {@code maxHistory} history messages and any agent but {@code echo} with a 400, and answers

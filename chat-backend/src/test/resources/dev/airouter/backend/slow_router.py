@@ -1,6 +1,8 @@
 """A stand-in router for timing tests: GET /health like ai-router, POST /route answers after a delay.
 
-Usage: python3 slow_router.py DELAY_MS   (port from ROUTER_PORT). Exits on SIGTERM or when stdin closes.
+Usage: python3 slow_router.py DELAY_MS [START_COUNTER_FILE]   (port from ROUTER_PORT). Exits on SIGTERM.
+With START_COUNTER_FILE, only the first process started (counted in that file, under a lock) is slow;
+the others answer at once: one slow replica in a pool.
 """
 
 import json
@@ -39,6 +41,17 @@ class Handler(BaseHTTPRequestHandler):
 
 
 DELAY_MS = int(sys.argv[1])
+if len(sys.argv) > 2:
+    import fcntl
+    with open(sys.argv[2], "a+") as counter:
+        fcntl.flock(counter, fcntl.LOCK_EX)
+        counter.seek(0)
+        number = int(counter.read().strip() or "0") + 1
+        counter.seek(0)
+        counter.truncate()
+        counter.write(str(number))
+    if number > 1:
+        DELAY_MS = 0
 server = ThreadingHTTPServer(("127.0.0.1", int(os.environ["ROUTER_PORT"])), Handler)
 server.daemon_threads = True
 signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())

@@ -36,7 +36,8 @@ class LauncherCliTest {
         assertThat(dev.code()).isZero();
         assertThat(dev.out()).contains("--backend-port", "--frontend-port", "--router-port", "--router-command",
                 "--router-url", "--redis-url", "--history-limit", "--session-ttl", "--log-dir", "--no-frontend",
-                "--frontend-dir", "--router-max-history", "--max-message-chars", "AIROUTER_BACKEND_PORT",
+                "--frontend-dir", "--router-max-history", "--max-message-chars", "--routers", "AIROUTER_ROUTERS",
+                "AIROUTER_BACKEND_PORT",
                 "AIROUTER_ROUTER_MAX_HISTORY", "AIROUTER_MAX_MESSAGE_CHARS",
                 "REDIS_URL");
     }
@@ -104,6 +105,19 @@ class LauncherCliTest {
         assertThat(limit.code()).isEqualTo(2);
         assertThat(limit.err()).contains("--history-limit must be between 1 and 100000, got 0");
 
+        for (String bad : new String[] {"0", "65"}) {
+            Result routers = run("backend", "--routers", bad, "--log-dir", logs.toString());
+            assertThat(routers.code()).isEqualTo(2);
+            assertThat(routers.err()).contains("--routers must be 1-64, was " + bad);
+        }
+        Result word = run("backend", "--routers", "abc", "--log-dir", logs.toString());
+        assertThat(word.code()).isEqualTo(2);
+        assertThat(word.err()).contains("--routers").contains("abc");
+        Result fixed = run("backend", "--routers", "2", "--router-port", "9000", "--log-dir", logs.toString());
+        assertThat(fixed.code()).isEqualTo(2);
+        assertThat(fixed.err()).contains("--router-port (9000) fixes the port of a single router; --routers (2) need"
+                + " free ports");
+
         Result unknown = run("deploy");
         assertThat(unknown.code()).isEqualTo(2);
         assertThat(unknown.err()).contains("deploy");
@@ -136,6 +150,13 @@ class LauncherCliTest {
             Result ok = run("status", "--url", url);
             assertThat(ok.code()).isZero();
             assertThat(ok.out()).contains("ok (HTTP 200)", "RUNNING", "pid 42", "owned", "restarts 1", "memory", "sessions 3");
+            answer[0] = answer[0].replace("\"url\":\"http://127.0.0.1:8888\"}", "\"url\":\"http://127.0.0.1:8888\","
+                    + "\"replicas\":[{\"index\":0,\"generation\":1,\"url\":\"http://127.0.0.1:8888\",\"pid\":42,"
+                    + "\"state\":\"RUNNING\",\"ready\":true,\"inFlight\":2,\"restarts\":1},{\"index\":1,\"generation\":1,"
+                    + "\"url\":\"http://127.0.0.1:8889\",\"pid\":43,\"state\":\"RESTARTING\",\"ready\":false,"
+                    + "\"inFlight\":0,\"restarts\":0}]}");
+            Result table = run("status", "--url", url);
+            assertThat(table.out()).contains("2 replicas").contains("http://127.0.0.1:8889").contains("RESTARTING*");
             Result json = run("status", "--url", url, "--json");
             assertThat(json.out().trim()).isEqualTo(answer[0]);
             code[0] = 503;
