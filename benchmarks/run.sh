@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark the project has and writes benchmarks/RESULTS.md.
-#   benchmarks/run.sh            # everything (about 15-20 minutes on 2 cores)
+#   benchmarks/run.sh            # everything (about 17-22 minutes on 2 cores)
 #   benchmarks/run.sh lifecycle  # one part: lifecycle | session | backend | launcher
 # Each figure is a median with its spread over repeated runs, beside a baseline measured in the
 # same run. Run it on a quiet machine: other load skews every figure.
@@ -24,7 +24,8 @@ run() { # name, main class, args...
 
 for part in "${PARTS[@]}"; do
   case "$part" in
-    lifecycle) run lifecycle dev.airouter.benchmarks.lifecycle.LifecycleBenchmark 20 ;;
+    lifecycle) run lifecycle dev.airouter.benchmarks.lifecycle.LifecycleBenchmark 20
+               run lifecycle dev.airouter.benchmarks.lifecycle.PoolBenchmark 10 ;;
     session)   run session dev.airouter.benchmarks.session.SessionStoreBenchmarkMain 3 5 3
                run session dev.airouter.benchmarks.session.SessionStoreCostProbe 20000 3 ;;
     backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
@@ -46,7 +47,7 @@ done
   for part in "${PARTS[@]}"; do
     echo
     case "$part" in
-      lifecycle) echo "## router-lifecycle (baseline: fixed 1 s health polling)" ;;
+      lifecycle) echo "## router-lifecycle (baseline: fixed 1 s health polling; ProcessPool: one process, a fixed-port pool)" ;;
       session)   echo "## session-store (JMH; baseline: the same operations as raw Lettuce commands)" ;;
       backend)   echo "## chat-backend (baseline: the router's /route called directly)" ;;
       launcher)  echo "## launcher" ;;
