@@ -328,7 +328,8 @@ public final class ProcessPool implements AutoCloseable {
             synchronized (lock) {
                 requireStarted();
                 predecessors = serving();
-                from = generation;
+                // what serves, not the counter: a replace that failed before bumped it without replacing
+                from = predecessors.stream().mapToLong(m -> m.generation).max().orElse(generation);
                 to = ++generation;
             }
             LOG.info("pool '{}': replacing {} replica(s) of generation {} with generation {} ({})", template.name(),
@@ -590,10 +591,17 @@ public final class ProcessPool implements AutoCloseable {
             }
         }
         for (Member m : batch) {
+            // Decided here, not on the event thread: a replica retired or stopped right after this
+            // (a resize, a replace) did serve, and its listeners see READY before RETIRING and GONE.
+            if (m.process.status().state() != ProcessState.RUNNING) {
+                continue; // crashed meanwhile: its process events tell the rest
+            }
+            Replica snapshot = m.snapshot();
             try {
                 events.execute(() -> {
-                    if (m.process.status().state() == ProcessState.RUNNING && !m.retiring) {
-                        emitNow(m, ReplicaEvent.Kind.READY, cause);
+                    ReplicaEvent.Kind last = m.lastEmitted;
+                    if (last != ReplicaEvent.Kind.DOWN && last != ReplicaEvent.Kind.RESTARTING) {
+                        deliver(m, ReplicaEvent.Kind.READY, snapshot, cause);
                     }
                 });
             } catch (RejectedExecutionException e) {
@@ -740,7 +748,7 @@ public final class ProcessPool implements AutoCloseable {
     /**
      * What a {@link #replace} did.
      *
-     * @param from the generation that was replaced
+     * @param from the generation that was replaced (the newest one among the replaced replicas)
      * @param to the generation that serves now
      * @param took how long the whole replacement took (start, drain and stop)
      * @param replicas the replicas after it
