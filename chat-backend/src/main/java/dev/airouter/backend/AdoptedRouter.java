@@ -40,7 +40,7 @@ final class AdoptedRouter implements RouterHandle {
     @Override
     public RouterStatus status() {
         ProcessStatus status = process.status();
-        return RouterStatus.of(process.status().owned(),
+        return RouterStatus.of(process.status().owned(), 1,
                 List.of(new RouterStatus.ReplicaStatus(0, 1, url, status, status.isUp(), slot.inFlight())));
     }
 
@@ -86,6 +86,18 @@ final class AdoptedRouter implements RouterHandle {
     @Override
     public RouterInfo refreshInfo(Slot s) {
         return slot.info.current();
+    }
+
+    @Override
+    public ReloadResult reload() {
+        throw new IllegalStateException(reloadRefusal().orElseThrow());
+    }
+
+    @Override
+    public java.util.Optional<String> reloadRefusal() {
+        return java.util.Optional.of("nothing to reload: the router was adopted (it was already running when the"
+                + " backend started), so it is not this backend's to reload; restart it yourself, or let the backend"
+                + " spawn its routers");
     }
 
     @Override

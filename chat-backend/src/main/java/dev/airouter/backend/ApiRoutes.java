@@ -8,7 +8,7 @@ final class ApiRoutes {
     private ApiRoutes() {}
 
     /** The rows call the endpoint objects only when a request comes, so a test may pass {@code null} to read the table. */
-    static RouteTable of(ChatEndpoints chat, StatusEndpoints status) {
+    static RouteTable of(ChatEndpoints chat, StatusEndpoints status, AdminEndpoints admin) {
         return RouteTable.builder()
                 .post("/api/chat", call -> chat.chat(call))
                 .get("/api/sessions/{id:session}", call -> chat.getSession(call))
@@ -17,6 +17,8 @@ final class ApiRoutes {
                 .get("/api/chat/stats", call -> chat.stats(call))
                 .monitor("/health", call -> status.health(call))
                 .monitor("/api/status", call -> status.status(call))
+                .command(AdminEndpoints.RELOAD, call -> admin.startReload(call))
+                .monitor(AdminEndpoints.RELOAD + "/{id}", call -> admin.reloadStatus(call))
                 .build();
     }
 }

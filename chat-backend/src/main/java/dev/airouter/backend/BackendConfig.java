@@ -49,6 +49,10 @@ import okhttp3.HttpUrl;
  *   <tr><td>{@code restartPolicy}</td><td>{@link RestartPolicy#onFailure()}</td><td>router restarts</td></tr>
  *   <tr><td>{@code livenessProbe}</td><td>none</td><td>restart a router that stops answering</td></tr>
  *   <tr><td>{@code drainTimeout}</td><td>5 s</td><td>how long {@code stop()} lets requests finish</td></tr>
+ *   <tr><td>{@code routerDrainTimeout}</td><td>30 s</td><td>how long a reload lets the old routers'
+ *       calls finish before it stops them</td></tr>
+ *   <tr><td>{@code adminToken}</td><td>none (admin endpoints disabled)</td><td>the bearer token of
+ *       {@code /api/admin/…} (router reload)</td></tr>
  *   <tr><td>{@code shutdownHook}</td><td>true</td><td>a JVM shutdown hook calls {@code stop()}</td></tr>
  * </table>
  *
@@ -82,6 +86,8 @@ public final class BackendConfig {
     private final RestartPolicy restartPolicy;
     private final LivenessProbe livenessProbe;
     private final Duration drainTimeout;
+    private final Duration routerDrainTimeout;
+    private final String adminToken;
     private final boolean shutdownHook;
 
     private BackendConfig(Builder b, Path routerDirectory) {
@@ -104,6 +110,8 @@ public final class BackendConfig {
         this.restartPolicy = b.restartPolicy;
         this.livenessProbe = b.livenessProbe;
         this.drainTimeout = b.drainTimeout;
+        this.routerDrainTimeout = b.routerDrainTimeout;
+        this.adminToken = b.adminToken;
         this.shutdownHook = b.shutdownHook;
     }
 
@@ -142,6 +150,8 @@ public final class BackendConfig {
         b.restartPolicy = restartPolicy;
         b.livenessProbe = livenessProbe;
         b.drainTimeout = drainTimeout;
+        b.routerDrainTimeout = routerDrainTimeout;
+        b.adminToken = adminToken;
         b.shutdownHook = shutdownHook;
         return b;
     }
@@ -253,6 +263,16 @@ public final class BackendConfig {
         return drainTimeout;
     }
 
+    /** @return how long a reload lets the old routers' calls finish before it stops them */
+    public Duration routerDrainTimeout() {
+        return routerDrainTimeout;
+    }
+
+    /** @return the bearer token of the admin endpoints, if they are enabled; a secret, never log it */
+    public Optional<String> adminToken() {
+        return Optional.ofNullable(adminToken);
+    }
+
     /** @return whether {@link ChatBackend#start()} installs a JVM shutdown hook */
     public boolean hasShutdownHook() {
         return shutdownHook;
@@ -279,7 +299,8 @@ public final class BackendConfig {
                 + ", routerDirectory=" + routerDirectory + ", routerLimits=" + routerLimits + ", logDir=" + logDir
                 + ", store=" + storeConfig + ", corsOrigins=" + corsOrigins + ", routerTimeout=" + routerTimeout
                 + ", maxBodyBytes=" + maxBodyBytes + ", maxMessageCodePoints=" + maxMessageCodePoints
-                + ", maxInFlight=" + maxInFlight + ", drainTimeout=" + drainTimeout + "}";
+                + ", maxInFlight=" + maxInFlight + ", drainTimeout=" + drainTimeout + ", routerDrainTimeout="
+                + routerDrainTimeout + ", adminToken=" + (adminToken == null ? "none" : "***") + "}";
     }
 
     /**
@@ -311,6 +332,8 @@ public final class BackendConfig {
         private RestartPolicy restartPolicy = RestartPolicy.onFailure();
         private LivenessProbe livenessProbe;
         private Duration drainTimeout = Duration.ofSeconds(5);
+        private Duration routerDrainTimeout = Duration.ofSeconds(30);
+        private String adminToken;
         private boolean shutdownHook = true;
 
         private Builder() {}
@@ -583,6 +606,44 @@ public final class BackendConfig {
                 throw new IllegalArgumentException("drainTimeout must not be negative, was " + timeout);
             }
             this.drainTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * @param timeout how long a reload lets the old routers' calls in flight finish before it
+         *     stops them anyway; not negative (default 30 s)
+         * @return this builder
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder routerDrainTimeout(Duration timeout) {
+            once("routerDrainTimeout");
+            Objects.requireNonNull(timeout, "routerDrainTimeout");
+            if (timeout.isNegative()) {
+                throw new IllegalArgumentException("routerDrainTimeout must not be negative, was " + timeout);
+            }
+            this.routerDrainTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * Enables the admin endpoints ({@code POST /api/admin/reload} …), which then require
+         * {@code Authorization: Bearer <token>}. Without a token they answer 404. Whatever the
+         * {@code host}, the token is what guards them: make it long and random (the launcher makes
+         * one of 256 bits per run) and keep it out of logs.
+         *
+         * @param token at least 22 characters (128 bits of base64) of {@code [A-Za-z0-9_-]}
+         * @return this builder
+         * @throws IllegalArgumentException if shorter or of other characters (the message does not show it)
+         */
+        public Builder adminToken(String token) {
+            once("adminToken");
+            Objects.requireNonNull(token, "adminToken");
+            if (token.length() < 22 || token.length() > 512 || !token.chars().allMatch(
+                    c -> (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-')) {
+                throw new IllegalArgumentException("adminToken must be 22-512 characters of [A-Za-z0-9_-] (at least"
+                        + " 128 bits); the one given (" + token.length() + " characters) is not");
+            }
+            this.adminToken = token;
             return this;
         }
 

@@ -29,6 +29,17 @@ final class Call {
         return requestId;
     }
 
+    /** @return the first value of a request header, if present */
+    java.util.Optional<String> header(String name) {
+        return java.util.Optional.ofNullable(exchange.getRequestHeaders().getFirst(name));
+    }
+
+    /** @return the client's address, for logs about refused requests */
+    String clientAddress() {
+        java.net.InetSocketAddress address = exchange.getSourceAddress();
+        return address == null ? "unknown" : address.getAddress().getHostAddress() + ":" + address.getPort();
+    }
+
     JsonNode body() {
         return body;
     }

@@ -175,6 +175,46 @@ public final class ChatBackend implements AutoCloseable {
     }
 
     /**
+     * Reloads the routers without a gap, blue/green: a new generation of them starts beside the old
+     * one (model load and all), takes calls only once every new router is ready, the old ones get no
+     * new call from that moment, drain (their calls in flight finish, at most
+     * {@code routerDrainTimeout}) and stop. If the new generation fails to start, it is stopped and the
+     * old one serves on. With a fixed {@code routerPort} the old router must stop before the new one
+     * can listen: a gap. Conversations are untouched (they live in the store). One reload at a time;
+     * the same reloads run through {@code POST /api/admin/reload}.
+     *
+     * @return what was replaced, and how long it took
+     * @throws ReloadFailedException if the new generation failed to start (exit codes and last log lines
+     *     in the message; the old generation serves on)
+     * @throws IllegalStateException if a reload is already under way, there is nothing to reload (an
+     *     adopted or external router), or the backend is not started
+     * @throws InterruptedException if the calling thread is interrupted (the reload goes on)
+     */
+    public ReloadResult reload() throws InterruptedException {
+        Reloads.Started started;
+        try {
+            started = runtime().reloads().start("reload()");
+        } catch (Reloads.Conflict e) {
+            throw new IllegalStateException(e.getMessage() + "; wait for it to finish", e);
+        }
+        Reloads.Entry end;
+        try {
+            end = started.done().get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the reload failed: " + e.getCause(), e.getCause());
+        }
+        if (end.result().isPresent()) {
+            return end.result().get();
+        }
+        throw new ReloadFailedException(end.error().orElse("the reload failed"));
+    }
+
+    /** @return whether a router reload is under way */
+    public boolean isReloading() {
+        return runtime().reloads().isRunning();
+    }
+
+    /**
      * @return {@code "redis"} or {@code "memory"}
      * @throws IllegalStateException before {@link #start()} succeeded
      */

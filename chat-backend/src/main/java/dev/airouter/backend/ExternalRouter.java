@@ -94,7 +94,7 @@ final class ExternalRouter implements RouterHandle {
                 Optional.of(startedAt), Optional.of(Duration.between(startedAt, Instant.now())), 0,
                 OptionalInt.empty(), Optional.empty(), Optional.of(health.uri()),
                 logFile);
-        return RouterStatus.of(false, List.of(new RouterStatus.ReplicaStatus(0, 1, base.uri(), process, isReachable(),
+        return RouterStatus.of(false, 1, List.of(new RouterStatus.ReplicaStatus(0, 1, base.uri(), process, isReachable(),
                 slot.inFlight())));
     }
 
@@ -141,6 +141,17 @@ final class ExternalRouter implements RouterHandle {
     private void connectionFailed() {
         refusedAt = System.nanoTime();
         refused = true;
+    }
+
+    @Override
+    public ReloadResult reload() {
+        throw new IllegalStateException(reloadRefusal().orElseThrow());
+    }
+
+    @Override
+    public java.util.Optional<String> reloadRefusal() {
+        return java.util.Optional.of("nothing to reload: the router runs elsewhere (routerUrl), so it is not this"
+                + " backend's to reload");
     }
 
     @Override

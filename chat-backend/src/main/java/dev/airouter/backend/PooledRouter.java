@@ -8,6 +8,7 @@ import dev.airouter.lifecycle.ProcessPool;
 import dev.airouter.lifecycle.Replica;
 import dev.airouter.lifecycle.ReplicaEvent;
 import dev.airouter.lifecycle.ReplicaListener;
+import dev.airouter.lifecycle.Rollout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -116,8 +117,12 @@ final class PooledRouter implements RouterHandle {
         };
     }
 
-    ProcessPool pool() {
-        return pool;
+    @Override
+    public ReloadResult reload() throws InterruptedException {
+        ProcessPool.ReplaceResult result = pool.replace(Rollout.blueGreen(), drain());
+        refresh();
+        return new ReloadResult(result.from(), result.to(), result.took(),
+                result.replicas().stream().filter(Replica::isReady).map(Replica::url).toList());
     }
 
     @Override
@@ -128,7 +133,7 @@ final class PooledRouter implements RouterHandle {
             out.add(new RouterStatus.ReplicaStatus(r.index(), r.generation(), r.url(), r.status(), r.isReady(),
                     slot == null ? 0 : slot.inFlight()));
         }
-        return RouterStatus.of(true, out);
+        return RouterStatus.of(true, pool.generation(), out);
     }
 
     @Override

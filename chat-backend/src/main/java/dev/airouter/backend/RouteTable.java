@@ -37,8 +37,9 @@ final class RouteTable {
      * @param template the path template, e.g. {@code /api/sessions/{id:session}}
      * @param limited whether it counts against the in-flight limit (health and status do not, so they
      *     answer even when the backend is saturated)
+     * @param jsonBody whether a request carries a JSON body (read and checked before the endpoint runs)
      */
-    record Route(String method, String template, Endpoint endpoint, boolean limited) {
+    record Route(String method, String template, Endpoint endpoint, boolean limited, boolean jsonBody) {
         /** The method and the template as documented: {@code GET /api/sessions/{id}}. */
         String describe() {
             return method + " " + documented(template);
@@ -212,7 +213,7 @@ final class RouteTable {
                     parameters.put(names[i], check(names[i], kinds[i], segments[i]));
                 }
             }
-            return new Match(route, Map.copyOf(parameters), method.equals(Methods.POST));
+            return new Match(route, Map.copyOf(parameters), route.jsonBody());
         }
 
         private static String check(String name, String kind, String value) {
@@ -253,7 +254,19 @@ final class RouteTable {
             return add("GET", template, endpoint, false);
         }
 
+        /**
+         * A {@code POST} that takes no body (a body sent anyway is not read), exempt from the
+         * in-flight limit: admin commands, which must work on a saturated backend.
+         */
+        Builder command(String template, Endpoint endpoint) {
+            return add("POST", template, endpoint, false, false);
+        }
+
         Builder add(String method, String template, Endpoint endpoint, boolean limited) {
+            return add(method, template, endpoint, limited, method.equals("POST"));
+        }
+
+        private Builder add(String method, String template, Endpoint endpoint, boolean limited, boolean jsonBody) {
             if (!template.startsWith("/")) {
                 throw new IllegalArgumentException("a path template starts with '/': " + template);
             }
@@ -268,7 +281,7 @@ final class RouteTable {
                     throw new IllegalArgumentException(method + " " + template + " is already in the table");
                 }
             }
-            routes.add(new Route(method, template, endpoint, limited));
+            routes.add(new Route(method, template, endpoint, limited, jsonBody));
             return this;
         }
 

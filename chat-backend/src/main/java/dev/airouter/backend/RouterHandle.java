@@ -48,6 +48,21 @@ interface RouterHandle extends AutoCloseable {
      */
     RouterInfo refreshInfo(Slot slot);
 
+    /**
+     * Replaces the routers with a new generation without a gap (see {@link ChatBackend#reload()}).
+     *
+     * @throws IllegalStateException when there is nothing this backend can reload (an adopted or
+     *     external router)
+     * @throws dev.airouter.lifecycle.ReplicaStartException when the new generation failed to start (the
+     *     old one serves on)
+     */
+    ReloadResult reload() throws InterruptedException;
+
+    /** @return why {@link #reload()} cannot work here (an adopted or external router), or empty if it can */
+    default java.util.Optional<String> reloadRefusal() {
+        return java.util.Optional.empty();
+    }
+
     /** Adds a listener for the routers' events (never called for an external router). */
     void addListener(ReplicaListener listener);
 

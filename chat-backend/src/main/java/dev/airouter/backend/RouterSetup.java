@@ -78,7 +78,8 @@ final class RouterSetup {
                     .environment(Map.of("PYTHONUNBUFFERED", "1"))
                     .healthCheck(check(ProcessPool.PORT, defaultCommand).onHealthyAnswer(listener))
                     .build();
-            PoolConfig.Builder pool = PoolConfig.builder(template).replicas(s.routers()).portVariable("ROUTER_PORT");
+            PoolConfig.Builder pool = PoolConfig.builder(template).replicas(s.routers()).portVariable("ROUTER_PORT")
+                    .drainTimeout(s.routerDrainTimeout());
             if (fixed != null) {
                 pool.fixedPort(fixed);
             }

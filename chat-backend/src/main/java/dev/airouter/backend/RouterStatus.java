@@ -14,9 +14,11 @@ import java.util.OptionalLong;
  * @param state {@link State#RUNNING} when every replica is ready, {@link State#DEGRADED} when some
  *     are, {@link State#DOWN} when none is
  * @param owned whether this backend started (and stops) them: false for an adopted or external router
+ * @param generation the newest generation begun: the one serving, or a newer one starting or that
+ *     failed to start (the next reload starts {@code generation + 1}); 1 for an adopted or external router
  * @param replicas every replica, by index then generation (both generations during a reload)
  */
-public record RouterStatus(State state, boolean owned, List<ReplicaStatus> replicas) {
+public record RouterStatus(State state, boolean owned, long generation, List<ReplicaStatus> replicas) {
     /** How many of the routers can take calls. */
     public enum State {
         /** All of them. */
@@ -66,10 +68,10 @@ public record RouterStatus(State state, boolean owned, List<ReplicaStatus> repli
     }
 
     /** The summary of a set of replicas: RUNNING when all are ready, DEGRADED when some, DOWN when none. */
-    static RouterStatus of(boolean owned, List<ReplicaStatus> replicas) {
+    static RouterStatus of(boolean owned, long generation, List<ReplicaStatus> replicas) {
         long ready = replicas.stream().filter(ReplicaStatus::ready).count();
         State state = ready == 0 ? State.DOWN : ready == replicas.size() ? State.RUNNING : State.DEGRADED;
-        return new RouterStatus(state, owned, replicas);
+        return new RouterStatus(state, owned, generation, replicas);
     }
 
     /** @return whether chat can be served: at least one router is ready */

@@ -42,11 +42,13 @@ final class Running {
     private final OkHttpClient http;
     private final ExecutorService workers;
     private final ApiServer server;
+    private final Reloads reloads;
     private final int port;
     private final URI url;
 
     private Running(BackendConfig config, SessionStore store, RouterHandle router, RouterClient client,
-            OkHttpClient http, ExecutorService workers, ApiServer server) {
+            OkHttpClient http, ExecutorService workers, ApiServer server, Reloads reloads) {
+        this.reloads = reloads;
         this.store = store;
         this.router = router;
         this.client = client;
@@ -92,7 +94,8 @@ final class Running {
             clientRef[0] = client;
             workers = workerPool(config.maxInFlight());
             AtomicReference<URI> url = new AtomicReference<>();
-            RequestHandler handler = handler(config, json, store, router, client, workers, url::get);
+            Reloads reloads = new Reloads(router::reload, router::reloadRefusal);
+            RequestHandler handler = handler(config, json, store, router, client, workers, url::get, reloads);
             onRouter.accept(router);
             router.start();
             long routerReady = System.nanoTime();
@@ -100,7 +103,7 @@ final class Running {
             server.handler(handler);
             server.bind(config.host(), config.port());
             long listening = System.nanoTime();
-            Running running = new Running(config, store, router, client, http, workers, server);
+            Running running = new Running(config, store, router, client, http, workers, server, reloads);
             url.set(running.url);
             running.banner((listening - begin) / 1_000_000, (listening - routerReady) / 1_000_000.0);
             return running;
@@ -184,13 +187,14 @@ final class Running {
     }
 
     private static RequestHandler handler(BackendConfig config, Json json, SessionStore store, RouterHandle router,
-            RouterClient client, ExecutorService workers, Supplier<URI> url) {
+            RouterClient client, ExecutorService workers, Supplier<URI> url, Reloads reloads) {
         Responses responses = new Responses(json);
         ChatEndpoints chat = new ChatEndpoints(store, router, client, config.maxMessageCodePoints());
         RequestHandler[] handler = new RequestHandler[1];
         StatusEndpoints status = new StatusEndpoints(router, store, url, () -> handler[0].inFlight(),
                 config.maxInFlight(), config.maxMessageCodePoints());
-        handler[0] = new RequestHandler(ApiRoutes.of(chat, status), new Cors(config.corsOrigins()),
+        AdminEndpoints admin = new AdminEndpoints(config.adminToken(), reloads);
+        handler[0] = new RequestHandler(ApiRoutes.of(chat, status, admin), new Cors(config.corsOrigins()),
                 new BodyReader(config.maxBodyBytes(), responses), responses, json, workers, config.maxInFlight());
         return handler[0];
     }
@@ -253,6 +257,10 @@ final class Running {
 
     SessionStore store() {
         return store;
+    }
+
+    Reloads reloads() {
+        return reloads;
     }
 
     /** Drains and tears everything down; called once (ChatBackend serialises it). */

@@ -72,6 +72,16 @@ final class TestBackends {
         return List.of(Fixtures.python(), script("plain_router.py").toString(), "500", gate.toString());
     }
 
+    /**
+     * The bundled router behind a start delay (a model load), which exits with code 3 at start while
+     * {@code brokenMarker} exists, printing the marker's content: a new version that cannot start.
+     */
+    static List<String> reloadRouter(double startSeconds, Path brokenMarker) {
+        return List.of(Fixtures.python(), script("reload_router.py").toString(),
+                ROUTER_SOURCES.toAbsolutePath().normalize().toString(), Double.toString(startSeconds),
+                brokenMarker.toString(), "--lifeline", "ppid");
+    }
+
     /** The bundled router run as a custom command, with extra arguments (e.g. its limit flags). */
     static List<String> bundledRouter(String... args) {
         List<String> command = new java.util.ArrayList<>(List.of(Fixtures.python(), "-m", "ai_router", "--lifeline", "ppid"));
