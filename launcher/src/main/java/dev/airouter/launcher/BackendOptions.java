@@ -30,6 +30,7 @@ final class BackendOptions {
             Map.entry("logDir", "--log-dir"),
             Map.entry("corsOrigins", "--cors-origin"),
             Map.entry("routerTimeout", "--router-timeout"),
+            Map.entry("routerDrainTimeout", "--drain-timeout"),
             Map.entry("maxBodyBytes", "--max-body-bytes"),
             Map.entry("maxMessageCodePoints", "--max-message-chars"),
             Map.entry("redisUrl", "--redis-url"),
@@ -70,7 +71,7 @@ final class BackendOptions {
                     .logDir(options.logDir).storeConfig(store).corsOrigins(origins)
                     .routerTimeout(options.routerTimeout).maxBodyBytes(options.maxBodyBytes)
                     .maxMessageCodePoints(options.maxMessageChars).routers(options.routers)
-                    .routerOutput(routerOutput);
+                    .routerDrainTimeout(options.drainTimeout).routerOutput(routerOutput);
             if (options.routerPort != null) {
                 b.routerPort(options.routerPort);
             }

@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Launcher.Version.class,
         description = "Run the airouter chat product: backend, AI router and frontend dev server.",
-        subcommands = {DevCommand.class, BackendCommand.class, StatusCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DevCommand.class, BackendCommand.class, StatusCommand.class, ReloadCommand.class,
+            CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:stopped by the user", "1:a part failed or died", "2:usage error"})
 public final class Launcher implements Runnable {

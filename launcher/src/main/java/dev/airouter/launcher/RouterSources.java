@@ -37,6 +37,11 @@ final class RouterSources {
                         + " run from the repository root, or use --router-url or --router-command"));
     }
 
+    /** @return whether this router directory is the repository's {@code python-router/}, not the jar's copy */
+    static boolean isRepositoryCopy(Path routerDir) {
+        return routerDir.toAbsolutePath().normalize().equals(Path.of("python-router").toAbsolutePath().normalize());
+    }
+
     static Optional<Path> extract() {
         ClassLoader loader = RouterSources.class.getClassLoader();
         try (InputStream list = loader.getResourceAsStream(ROOT + "FILES")) {

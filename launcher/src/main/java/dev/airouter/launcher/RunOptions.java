@@ -75,4 +75,15 @@ final class RunOptions {
     @Option(names = "--max-body-bytes", defaultValue = "${env:AIROUTER_MAX_BODY_BYTES:-1048576}", paramLabel = "BYTES",
             description = "Largest request body accepted, else 413 (env AIROUTER_MAX_BODY_BYTES; default ${DEFAULT-VALUE}).")
     long maxBodyBytes;
+
+    @Option(names = "--watch-dir", defaultValue = "${env:AIROUTER_WATCH_DIR}", paramLabel = "DIR",
+            description = "With --router-command: the router's source tree to watch for saves (env AIROUTER_WATCH_DIR)."
+                    + " The bundled router's python-router/ is watched without it.")
+    Path watchDir;
+
+    @Option(names = "--drain-timeout", defaultValue = "${env:AIROUTER_DRAIN_TIMEOUT:-30s}", paramLabel = "DURATION",
+            converter = Durations.class,
+            description = "During a reload, how long the old routers' calls may take to finish before they are stopped"
+                    + " anyway (env AIROUTER_DRAIN_TIMEOUT; default ${DEFAULT-VALUE}).")
+    Duration drainTimeout;
 }

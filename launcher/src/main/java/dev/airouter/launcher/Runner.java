@@ -42,6 +42,8 @@ final class Runner {
 
     private final RunOptions options;
     private final Frontend frontendOptions;
+    private final boolean dev;
+    private final boolean watch;
     private final CommandLine.Model.CommandSpec spec;
     private final Console console;
     private final CountDownLatch done = new CountDownLatch(1);
@@ -51,13 +53,23 @@ final class Runner {
     private volatile boolean stopping;
     private volatile boolean ready;
     private CompletableFuture<Void> stopped;
+    private volatile ReloadTrigger reloads; // set once the backend exists
+    private AdminToken token;
 
     /** Frontend settings for {@code dev}; null for {@code backend}. */
     record Frontend(int port, Path directory) {}
 
-    Runner(RunOptions options, Frontend frontend, CommandLine.Model.CommandSpec spec, Console console) {
+    /**
+     * @param frontend the dev server's settings, or null for none
+     * @param dev {@code dev} (SIGHUP stops) rather than {@code backend} (SIGHUP reloads the routers)
+     * @param watch whether saving a file of the router's source tree reloads the router
+     */
+    Runner(RunOptions options, Frontend frontend, boolean dev, boolean watch, CommandLine.Model.CommandSpec spec,
+            Console console) {
         this.options = options;
         this.frontendOptions = frontend;
+        this.dev = dev;
+        this.watch = watch;
         this.spec = spec;
         this.console = console;
     }
@@ -82,11 +94,24 @@ final class Runner {
             checkFrontendPrerequisites();
         }
         int backendPort = resolvePort(config.port());
+        if (options.watchDir != null && !Files.isDirectory(options.watchDir)) {
+            usage("--watch-dir " + options.watchDir + " is not a directory; expected the router's source tree");
+        }
+        try {
+            token = AdminToken.create();
+        } catch (IOException | RuntimeException e) {
+            console.line(Console.Source.LAUNCHER, "warning: cannot write the admin token file under "
+                    + AdminToken.directory() + " (" + e.getMessage() + "); 'reload' and /api/admin are off for this run");
+        }
         Path dir = routerDir;
+        String secret = token == null ? null : token.value;
         config = BackendOptions.amend(config, b -> {
             b.port(backendPort);
             if (dir != null) {
                 b.routerDirectory(dir);
+            }
+            if (secret != null) {
+                b.adminToken(secret);
             }
         }, spec);
         requireFree(config.host(), backendPort, "--backend-port");
@@ -97,6 +122,8 @@ final class Runner {
 
         ChatBackend backend = ChatBackend.create(config);
         register(backend::stop);
+        reloads = new ReloadTrigger(backend, console);
+        register(reloads::close);
         ManagedProcess frontend = null;
         backend.addRouterListener(e -> {
             if (stopping || !ready) {
@@ -133,6 +160,9 @@ final class Runner {
         if (!stopping) {
             banner(backend, frontendPort, t0);
             writeRunFile(backend, frontendPort);
+            if (watch) {
+                startWatch(backend, routerDir, routerCommand != null);
+            }
         }
         done.await();
         String why = failure.get();
@@ -145,7 +175,46 @@ final class Runner {
 
     private int finish(int code) {
         RunFile.delete(options.logDir);
+        if (token != null) {
+            token.delete();
+        }
         return code;
+    }
+
+    /**
+     * Watches the router's source tree, when there is one of ours to watch: the repository's
+     * {@code python-router/} for the bundled router, {@code --watch-dir} for a {@code --router-command}
+     * router. Otherwise says once why nothing is watched.
+     */
+    private void startWatch(ChatBackend backend, Path routerDir, boolean command) {
+        Path tree = null;
+        String none = null;
+        if (!backend.routerStatus().owned()) {
+            none = backend.config().routerUrl().isPresent() ? "the router is external (--router-url)"
+                    : "the router was adopted (it was already running; restart it yourself to change its code)";
+        } else if (command) {
+            tree = options.watchDir;
+            if (tree == null) {
+                none = "--router-command runs a router whose sources are unknown; pass --watch-dir DIR";
+            }
+        } else if (routerDir != null && !RouterSources.isRepositoryCopy(routerDir)) {
+            none = "the router runs from the copy bundled in the jar (" + routerDir + "), not from a source tree;"
+                    + " run from the repository root to edit it";
+        } else {
+            tree = routerDir;
+        }
+        if (tree == null) {
+            console.line(Console.Source.LAUNCHER, "watch: nothing to watch — " + none);
+            return;
+        }
+        try {
+            RouterWatch w = new RouterWatch(tree, options.logDir, why -> reloads.request(why));
+            register(w::close);
+            console.line(Console.Source.LAUNCHER, "watching " + tree + " — a save reloads the router");
+        } catch (IOException | RuntimeException e) {
+            console.line(Console.Source.LAUNCHER, "warning: cannot watch " + tree + " (" + e.getMessage()
+                    + "); reload with 'launcher reload' instead");
+        }
     }
 
     // ---- start -----------------------------------------------------------------------------
@@ -246,13 +315,16 @@ final class Runner {
     private synchronized void writeRunFile(ChatBackend backend, int frontendPort) {
         Properties p = new Properties();
         p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
-        p.setProperty("mode", frontendOptions != null ? "dev" : "backend");
+        p.setProperty("mode", dev ? "dev" : "backend");
         p.setProperty("backendUrl", backend.url().toString());
         p.setProperty("backendPort", Integer.toString(backend.port()));
         RouterStatus routers = backend.routerStatus();
         p.setProperty("routerUrl", routers.url().toString());
         p.setProperty("routerUrls", String.join(",", routers.replicas().stream().filter(RouterStatus.ReplicaStatus::ready)
                 .map(r -> r.url().toString()).toList()));
+        if (token != null) {
+            p.setProperty("tokenFile", token.file.toString()); // where the token is, never the token itself
+        }
         if (frontendPort > 0) {
             p.setProperty("frontendPort", Integer.toString(frontendPort));
             p.setProperty("pageUrl", "http://127.0.0.1:" + frontendPort + "/");
@@ -339,6 +411,39 @@ final class Runner {
                 // not available here: the JVM's default handling and the shutdown hooks remain
             }
         }
+        boolean installed;
+        try {
+            // backend: the systemd habit (ExecReload=kill -HUP $MAINPID) reloads the routers;
+            // dev: the terminal went away, stop everything
+            sun.misc.SignalHandler old = sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> {
+                if (dev) {
+                    onSignal("HUP");
+                } else {
+                    onReloadSignal();
+                }
+            });
+            // a signal ignored when the JVM started (nohup, some supervisors) stays ignored: the JVM
+            // answers SIG_IGN and installs nothing
+            installed = old != sun.misc.SignalHandler.SIG_IGN;
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            installed = false;
+        }
+        if (!installed) {
+            console.line(Console.Source.LAUNCHER, dev
+                    ? "note: SIGHUP is ignored in this process (started under nohup?); closing the terminal will not stop it"
+                    : "warning: SIGHUP cannot be handled here (ignored when the JVM started, e.g. under nohup);"
+                            + " reload with 'launcher reload' instead");
+        }
+    }
+
+    private void onReloadSignal() {
+        ReloadTrigger trigger = reloads;
+        if (!ready || stopping || trigger == null) {
+            console.line(Console.Source.LAUNCHER, "SIGHUP received while " + (stopping ? "stopping" : "starting")
+                    + ": nothing to reload");
+            return;
+        }
+        trigger.request("SIGHUP received");
     }
 
     private void onSignal(String name) {

@@ -31,12 +31,18 @@ class LauncherCliTest {
     void helpListsEveryCommand() {
         Result r = run("--help");
         assertThat(r.code()).isZero();
-        assertThat(r.out()).contains("dev", "backend", "status", "Exit codes");
+        assertThat(r.out()).contains("dev", "backend", "status", "reload", "Exit codes");
+        Result reload = run("reload", "--help");
+        assertThat(reload.code()).isZero();
+        assertThat(reload.out()).contains("--url", "--token", "AIROUTER_ADMIN_TOKEN", "--log-dir", "--timeout",
+                "backend not reachable");
+        assertThat(run("backend", "--help").out()).contains("--watch", "--watch-dir", "--drain-timeout", "SIGHUP");
         Result dev = run("dev", "--help");
         assertThat(dev.code()).isZero();
         assertThat(dev.out()).contains("--backend-port", "--frontend-port", "--router-port", "--router-command",
                 "--router-url", "--redis-url", "--history-limit", "--session-ttl", "--log-dir", "--no-frontend",
                 "--frontend-dir", "--router-max-history", "--max-message-chars", "--routers", "AIROUTER_ROUTERS",
+                "--no-watch", "--watch-dir", "--drain-timeout", "AIROUTER_DRAIN_TIMEOUT",
                 "AIROUTER_BACKEND_PORT",
                 "AIROUTER_ROUTER_MAX_HISTORY", "AIROUTER_MAX_MESSAGE_CHARS",
                 "REDIS_URL");
@@ -68,6 +74,23 @@ class LauncherCliTest {
                 "--log-dir", logs.toString());
         assertThat(both.code()).isEqualTo(2);
         assertThat(both.err()).contains("--router-url (http://127.0.0.1:1/) and --router-command (x …) conflict");
+
+        Result drain = run("backend", "--drain-timeout", "soon", "--log-dir", logs.toString());
+        assertThat(drain.code()).isEqualTo(2);
+        assertThat(drain.err()).contains("--drain-timeout").contains("'soon' is not a duration");
+
+        Result watchDir = run("backend", "--watch", "--watch-dir", logs.resolve("no-such-dir").toString(),
+                "--router-command", "python3 -m ai_router", "--backend-port", "0", "--log-dir", logs.toString());
+        assertThat(watchDir.code()).isEqualTo(2);
+        assertThat(watchDir.err()).contains("--watch-dir").contains("no-such-dir").contains("is not a directory");
+
+        Result token = run("reload", "--url", "http://127.0.0.1:1");
+        assertThat(token.code()).isEqualTo(2);
+        assertThat(token.err()).contains("no admin token").contains("--token");
+
+        Result url = run("reload", "--url", "ftp://example", "--token", "t".repeat(43));
+        assertThat(url.code()).isEqualTo(2);
+        assertThat(url.err()).contains("--url 'ftp://example' is not an http(s) URL");
 
         Result quote = run("backend", "--router-command", "python3 'unclosed", "--log-dir", logs.toString());
         assertThat(quote.code()).isEqualTo(2);

@@ -50,10 +50,23 @@ final class LauncherProcess implements AutoCloseable {
 
     static LauncherProcess start(Path directory, Path jar, List<String> args, java.util.Map<String, String> env)
             throws IOException {
+        return start(directory, jar, args, env, false);
+    }
+
+    /**
+     * @param ignoreHup start the JVM with SIGHUP ignored, as {@code nohup} does
+     */
+    static LauncherProcess start(Path directory, Path jar, List<String> args, java.util.Map<String, String> env,
+            boolean ignoreHup) throws IOException {
         List<String> command = new ArrayList<>();
         // SIGINT must reach the JVM with its default disposition even if our parent ignores it
         if (Files.isExecutable(Path.of("/usr/bin/env"))) {
             command.addAll(List.of("/usr/bin/env", "--default-signal=INT"));
+            if (ignoreHup) {
+                command.add("--ignore-signal=HUP");
+            }
+        } else if (ignoreHup) {
+            throw new IllegalStateException("/usr/bin/env is needed to start with SIGHUP ignored");
         }
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of("-jar", jar.toString()));
@@ -63,6 +76,22 @@ final class LauncherProcess implements AutoCloseable {
         pb.environment().putAll(env);
         pb.environment().remove("REDIS_URL");
         return new LauncherProcess(pb.start());
+    }
+
+    /** @return how many lines printed so far match {@code regex} */
+    long count(String regex) {
+        Pattern p = Pattern.compile(regex);
+        return lines.stream().filter(l -> p.matcher(l).find()).count();
+    }
+
+    /** Waits for the {@code n}th line matching {@code regex} (from 1), or the launcher's exit. */
+    String awaitNth(String regex, int n, Duration timeout) {
+        Pattern p = Pattern.compile(regex);
+        await().atMost(timeout).pollInterval(Duration.ofMillis(50)).until(() ->
+                lines.stream().filter(l -> p.matcher(l).find()).count() >= n || !process.isAlive());
+        return lines.stream().filter(l -> p.matcher(l).find()).skip(n - 1L).findFirst()
+                .orElseThrow(() -> new AssertionError("launcher never printed /" + regex + "/ " + n + " time(s); output:\n"
+                        + String.join("\n", lines)));
     }
 
     String awaitLine(String regex, Duration timeout) {
