@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.Processes;
+import dev.airouter.testing.Trees;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -189,21 +190,8 @@ class LauncherIT {
     }
 
     private static void copyFrontendWithoutModules(Path target) throws Exception {
-        Path source = LauncherProcess.REPO.resolve("frontend");
-        try (Stream<Path> files = Files.walk(source)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Path rel = source.relativize(p);
-                if (rel.startsWith("node_modules") || rel.startsWith("dist")) {
-                    continue;
-                }
-                Path to = target.resolve(rel.toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(p, to);
-                }
-            }
-        }
+        Trees.copy(LauncherProcess.REPO.resolve("frontend"), target,
+                rel -> rel.startsWith("node_modules") || rel.startsWith("dist"));
     }
 
     private HttpResponse<String> get(String url) throws Exception {

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import dev.airouter.testing.Fixtures;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.Processes;
+import dev.airouter.testing.Trees;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -45,22 +46,8 @@ class ReloadIT {
 
     /** A copy of the bundled router's package under {@code root/ai_router}. */
     private static Path copyRouter(Path root) throws IOException {
-        Path source = LauncherProcess.REPO.resolve("python-router").resolve("ai_router");
-        Path target = root.resolve("ai_router");
-        try (Stream<Path> files = Files.walk(source)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                Path rel = source.relativize(p);
-                if (rel.toString().contains("__pycache__")) {
-                    continue;
-                }
-                Path to = target.resolve(rel.toString());
-                if (Files.isDirectory(p)) {
-                    Files.createDirectories(to);
-                } else {
-                    Files.copy(p, to);
-                }
-            }
-        }
+        Trees.copy(LauncherProcess.REPO.resolve("python-router").resolve("ai_router"), root.resolve("ai_router"),
+                Trees::pythonCache);
         return root;
     }
 
