@@ -16,13 +16,17 @@ import org.slf4j.LoggerFactory;
  * <p>Both require {@code Authorization: Bearer <token>} with the configured admin token, whatever
  * address the backend listens on: compared in constant time ({@link MessageDigest#isEqual}), never
  * logged (the access log writes no header), 401 with {@code WWW-Authenticate: Bearer} when missing or
- * wrong (logged with the client's address). Without a configured token they answer 404.
+ * wrong (logged with the client's address, at most one line a second with a count of the rest).
+ * Without a configured token they answer 404.
  */
 final class AdminEndpoints {
     private static final Logger LOG = LoggerFactory.getLogger(ChatBackend.class);
     static final String RELOAD = "/api/admin/reload";
 
+    private static final long REFUSAL_LOG_INTERVAL_NANOS = 1_000_000_000L;
     private final byte[] token;
+    private final java.util.concurrent.atomic.AtomicLong lastRefusalLog = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final java.util.concurrent.atomic.AtomicLong unloggedRefusals = new java.util.concurrent.atomic.AtomicLong();
     private final Reloads reloads;
 
     AdminEndpoints(Optional<String> token, Reloads reloads) {
@@ -88,8 +92,20 @@ final class AdminEndpoints {
         byte[] given = header.regionMatches(true, 0, "Bearer ", 0, 7)
                 ? header.substring(7).trim().getBytes(StandardCharsets.US_ASCII) : new byte[0];
         if (!sameToken(given, token)) {
-            LOG.warn("refused an admin request from {} (request id {}): {} bearer token", call.clientAddress(),
-                    call.requestId(), given.length == 0 ? "no" : "a wrong");
+            long now = System.nanoTime();
+            long last = lastRefusalLog.get();
+            if (last == Long.MIN_VALUE || now - last >= REFUSAL_LOG_INTERVAL_NANOS) { // at most one line a second
+                if (lastRefusalLog.compareAndSet(last, now)) {
+                    long more = unloggedRefusals.getAndSet(0);
+                    LOG.warn("refused an admin request from {} (request id {}): {} bearer token{}", call.clientAddress(),
+                            call.requestId(), given.length == 0 ? "no" : "a wrong",
+                            more > 0 ? " (and " + more + " more refused since the last such line)" : "");
+                } else {
+                    unloggedRefusals.incrementAndGet();
+                }
+            } else {
+                unloggedRefusals.incrementAndGet();
+            }
             throw new ApiError(401, "unauthorized", "send Authorization: Bearer <token> with the backend's admin"
                     + " token (the launcher's run file names the file that holds it)",
                     Map.of("WWW-Authenticate", "Bearer realm=\"airouter\""));

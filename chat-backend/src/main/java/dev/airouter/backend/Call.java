@@ -37,7 +37,11 @@ final class Call {
     /** @return the client's address, for logs about refused requests */
     String clientAddress() {
         java.net.InetSocketAddress address = exchange.getSourceAddress();
-        return address == null ? "unknown" : address.getAddress().getHostAddress() + ":" + address.getPort();
+        if (address == null) {
+            return "unknown";
+        }
+        return (address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString()) + ":"
+                + address.getPort();
     }
 
     JsonNode body() {

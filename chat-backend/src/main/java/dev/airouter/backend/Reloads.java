@@ -56,6 +56,7 @@ final class Reloads {
     private final java.util.function.Supplier<Optional<String>> refusal;
     private final Map<String, Entry> recent = new LinkedHashMap<>();
     private Entry running; // guarded by this
+    private volatile boolean stopping;
 
     /**
      * @param refusal why a reload cannot work at all (nothing of ours to reload), or empty
@@ -80,12 +81,22 @@ final class Reloads {
         if (running != null) {
             throw new Conflict(running);
         }
+        if (stopping) {
+            throw new IllegalStateException("the backend is stopping");
+        }
         String id = Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
         Entry entry = new Entry(id, State.RUNNING, Instant.now(), Optional.empty(), Optional.empty(), Optional.empty());
         running = entry;
         keep(entry);
         CompletableFuture<Entry> done = new CompletableFuture<>();
-        Thread thread = new Thread(() -> done.complete(run(entry, trigger)), "airouter-reload-" + id);
+        Thread thread = new Thread(() -> {
+            try {
+                done.complete(run(entry, trigger));
+            } catch (Throwable t) { // run() catches everything it can; whatever is left still ends the wait
+                done.completeExceptionally(t);
+                throw t;
+            }
+        }, "airouter-reload-" + id);
         thread.setDaemon(true);
         thread.start();
         return new Started(entry, done);
@@ -96,7 +107,7 @@ final class Reloads {
 
     private Entry run(Entry entry, String trigger) {
         LOG.info("reloading the routers ({}; reload {})", trigger, entry.id());
-        Entry end;
+        Entry end = failed(entry, "the reload ended unexpectedly; see the backend log");
         try {
             ReloadResult result = reloader.reload();
             end = new Entry(entry.id(), State.DONE, entry.startedAt(), Optional.of(Instant.now()), Optional.of(result),
@@ -105,19 +116,32 @@ final class Reloads {
                     result.toGeneration(), result.fromGeneration(), result.took().toMillis());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            end = failed(entry, "interrupted (the backend is stopping)");
+            end = failed(entry, "interrupted");
         } catch (ReplicaStartException e) {
-            end = failed(entry, e.getMessage() + "\nthe previous generation keeps serving");
-            LOG.error("reload {} failed; the previous generation keeps serving: {}", entry.id(), e.getMessage());
-        } catch (RuntimeException e) {
-            end = failed(entry, e.getMessage());
-            LOG.error("reload {} failed: {}", entry.id(), e.getMessage());
-        }
-        synchronized (this) {
-            running = null;
-            keep(end);
+            if (stopping) {
+                end = failed(entry, "the backend stopped during the reload");
+            } else {
+                end = failed(entry, e.getMessage() + "\nthe previous generation keeps serving");
+                LOG.error("reload {} failed; the previous generation keeps serving: {}", entry.id(), e.getMessage());
+            }
+        } catch (RuntimeException | Error e) { // never leaves the registry stuck at "running"
+            end = failed(entry, stopping ? "the backend stopped during the reload" : String.valueOf(e.getMessage() != null
+                    ? e.getMessage() : e));
+            if (!stopping) {
+                LOG.error("reload {} failed", entry.id(), e);
+            }
+        } finally {
+            synchronized (this) {
+                running = null;
+                keep(end);
+            }
         }
         return end;
+    }
+
+    /** The backend is stopping: a reload cut short by it says so, not that the old generation serves. */
+    void stopping() {
+        stopping = true;
     }
 
     private static Entry failed(Entry entry, String why) {

@@ -266,6 +266,7 @@ final class Running {
     /** Drains and tears everything down; called once (ChatBackend serialises it). */
     void stop(Duration drain) {
         long begin = System.nanoTime();
+        reloads.stopping();
         boolean drained = server.stop(drain);
         workers.shutdown();
         try {

@@ -219,6 +219,25 @@ class ReloadTest {
     }
 
     @Test
+    void theAdminEndpointAnswersWhenChatIsSaturated() throws Exception {
+        try (ChatBackend backend = ChatBackend.create(TestBackends.memory().adminToken(TOKEN).maxInFlight(1)
+                .routerCommand(TestBackends.slowRouter(3000)).build()).start()) {
+            RawHttp http = RawHttp.to(backend.url()).withTimeout(Duration.ofSeconds(30));
+            CompletableFuture<RawHttp.Response> slow = CompletableFuture.supplyAsync(() -> chat(http, "slow", "busy-1"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> json(http.get("/api/status")).path("backend")
+                    .path("inFlight").asInt() == 1);
+            assertThat(chat(http, "one too many", "busy-2").status()).as("chat beyond maxInFlight").isEqualTo(503);
+            Map<String, String> auth = Map.of("Authorization", "Bearer " + TOKEN);
+            RawHttp.Response started = http.send("POST", "/api/admin/reload", auth, new byte[0]);
+            assertThat(started.status()).as(started.text()).isEqualTo(202);
+            assertThat(http.send("GET", json(started).path("statusUrl").asText(), auth, new byte[0]).status())
+                    .isEqualTo(200);
+            assertThat(slow.get().status()).as("the call in flight during the reload").isEqualTo(200);
+            await().atMost(Duration.ofSeconds(30)).until(() -> !backend.isReloading());
+        }
+    }
+
+    @Test
     void withoutATokenTheAdminEndpointsAreNotThereAndAnAdoptedRouterIsNotReloaded() throws Exception {
         try (ChatBackend backend = ChatBackend.create(TestBackends.memory().build()).start()) {
             RawHttp http = RawHttp.to(backend.url());

@@ -28,7 +28,8 @@ import picocli.CommandLine.Option;
             "A new version that fails to start never replaces a working one."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:reloaded", "1:the new generation failed (its log tail is printed), a reload was under way,"
-                + " or the backend refused", "2:usage error", "3:backend not reachable"})
+                + " the backend refused, or --timeout passed", "2:usage error",
+            "3:backend not reachable (or no run file: nothing running)"})
 final class ReloadCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -40,9 +41,13 @@ final class ReloadCommand implements Callable<Integer> {
     String url;
 
     @Option(names = "--token", defaultValue = "${env:AIROUTER_ADMIN_TOKEN}", paramLabel = "TOKEN",
-            description = "The backend's admin token (env AIROUTER_ADMIN_TOKEN; default: read from the file the run"
-                    + " file names).")
+            description = "The backend's admin token (env AIROUTER_ADMIN_TOKEN, which unlike the option does not show"
+                    + " in ps; default: read from the file the run file names).")
     String token;
+
+    @Option(names = "--token-file", paramLabel = "FILE",
+            description = "Read the admin token from this file (e.g. one copied from the backend's machine).")
+    Path tokenFile;
 
     @Option(names = "--log-dir", defaultValue = "${env:AIROUTER_LOG_DIR:-logs}", paramLabel = "DIR",
             description = "Where the running dev/backend wrote its run file (default ${DEFAULT-VALUE}).")
@@ -59,15 +64,19 @@ final class ReloadCommand implements Callable<Integer> {
         Properties run = RunFile.read(logDir).orElse(null);
         String base = url != null && !url.isBlank() ? url : run != null ? run.getProperty("backendUrl") : null;
         if (base == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "no running backend found: no run file in "
-                    + logDir.toAbsolutePath().normalize() + "; pass --url URL and --token TOKEN (or --log-dir DIR)");
+            err.println("no running backend found: no run file in " + logDir.toAbsolutePath().normalize()
+                    + " (a dev/backend writes it there while it runs); pass --url URL and --token TOKEN, or --log-dir DIR");
+            return StatusCommand.UNREACHABLE;
+        }
+        if (token != null && !token.isBlank() && tokenFile != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--token and --token-file conflict; pass one");
         }
         String secret = token != null && !token.isBlank() ? token.trim() : null;
         if (secret == null) {
-            // the run's token goes only to the run's own backend, never to another --url
+            // the run's token goes only to the run's own backend on this machine, never to another --url
             boolean ownBackend = run != null && base.replaceAll("/+$", "").equals(
-                    run.getProperty("backendUrl", "").replaceAll("/+$", ""));
-            String file = ownBackend ? run.getProperty("tokenFile") : null;
+                    run.getProperty("backendUrl", "").replaceAll("/+$", "")) && loopback(base);
+            String file = tokenFile != null ? tokenFile.toString() : ownBackend ? run.getProperty("tokenFile") : null;
             if (file == null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "no admin token: pass --token TOKEN (or"
                         + " AIROUTER_ADMIN_TOKEN), or run on the machine of the backend, whose run file names its token file");
@@ -108,6 +117,12 @@ final class ReloadCommand implements Callable<Integer> {
                 HttpResponse<String> poll = client.send(HttpRequest.newBuilder(status).timeout(Duration.ofSeconds(10))
                         .header("Authorization", "Bearer " + secret).GET().build(), HttpResponse.BodyHandlers.ofString());
                 JsonNode state = parse(poll.body());
+                if (poll.statusCode() != 200) { // the backend restarted (new token, reload unknown) or is stopping
+                    err.println("lost track of reload " + text(body.path("id")) + ": GET " + status + " answered HTTP "
+                            + poll.statusCode() + " (" + text(state.path("error")) + " — " + text(state.path("details"))
+                            + ")");
+                    return Launcher.FAILED;
+                }
                 switch (state.path("state").asText()) {
                     case "done":
                         out.println("reloaded: generation " + text(state.path("toGeneration")) + " serves (was "
@@ -132,6 +147,15 @@ final class ReloadCommand implements Callable<Integer> {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return Launcher.FAILED;
+        }
+    }
+
+    private static boolean loopback(String url) {
+        try {
+            String host = URI.create(url).getHost();
+            return host != null && java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (IllegalArgumentException | java.net.UnknownHostException e) {
+            return false;
         }
     }
 

@@ -3,8 +3,10 @@ package dev.airouter.launcher;
 import dev.airouter.backend.ChatBackend;
 import dev.airouter.backend.ReloadFailedException;
 import dev.airouter.backend.ReloadResult;
-import dev.airouter.backend.RouterStatus;
 import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -17,15 +19,16 @@ import java.util.concurrent.locks.LockSupport;
  * admin endpoint is waited for first. The outcome of each goes to the console; a failed one leaves
  * the old generation serving and the next request tries again.
  *
- * <p>Loop guard: a router that writes into its own tree (outside what the watch ignores) would
- * reload itself for ever, each new generation's start changing the tree again. A request that comes
- * during a reload, or within {@link #LOOP_WINDOW} of its end, is chained to it; after
- * {@value #MAX_CHAINED} chained reloads in a row the next chained requests are dropped with a warning
- * naming the change. A request that comes later starts a new count.
+ * <p>Loop guard: a router that writes a file into its own tree at start (outside what the watch
+ * ignores) would reload itself for ever. When the same set of files changes during or within
+ * {@link #LOOP_WINDOW} after each of {@value #MAX_CHAINED} reloads in a row, those files are taken
+ * for the router's own: a change to them alone no longer reloads (a warning names them), a change to
+ * any other file still does. SIGHUP is never held back.
  */
 final class ReloadTrigger {
     static final int MAX_CHAINED = 3;
     static final Duration LOOP_WINDOW = Duration.ofSeconds(2);
+    private static final String KEEPS_SERVING = "the previous generation keeps serving";
 
     private final ChatBackend backend;
     private final Console console;
@@ -37,8 +40,10 @@ final class ReloadTrigger {
     private boolean running; // guarded by this
     private String pending; // guarded by this: why the follow-up reload runs (the latest request)
     private int pendingCount; // guarded by this: requests coalesced into the follow-up
-    private int chained; // guarded by this: reloads in a row, each asked for during or right after the one before
     private long lastEnd = Long.MIN_VALUE; // guarded by this: System.nanoTime() when the last reload ended
+    private List<String> lastFiles = List.of(); // guarded by this: the files of the last watch request
+    private int streak; // guarded by this: watch requests in a row, each for lastFiles, each during or right after a reload
+    private final Set<String> routersOwn = new LinkedHashSet<>(); // guarded by this: files the router writes itself
     private volatile boolean closed;
 
     ReloadTrigger(ChatBackend backend, Console console) {
@@ -46,8 +51,34 @@ final class ReloadTrigger {
         this.console = console;
     }
 
-    /** Asks for a reload; {@code why} names the trigger, e.g. {@code "ai_router/handlers.py changed"}. */
+    /** Asks for a reload; {@code why} names the trigger, e.g. {@code "SIGHUP received"}. */
     synchronized void request(String why) {
+        enqueue(why);
+    }
+
+    /** A burst of saves in the watched tree: a reload, unless only the router's own files changed. */
+    synchronized void onChange(RouterWatch.Change change) {
+        List<String> files = change.files().stream().filter(f -> !routersOwn.contains(f)).toList();
+        if (files.isEmpty() && !change.overflow()) {
+            return; // only files the router writes itself
+        }
+        boolean rightAfter = running || lastEnd != Long.MIN_VALUE && System.nanoTime() - lastEnd < LOOP_WINDOW.toNanos();
+        streak = rightAfter && files.equals(lastFiles) ? streak + 1 : 0;
+        lastFiles = files;
+        if (streak >= MAX_CHAINED) {
+            routersOwn.addAll(files);
+            streak = 0;
+            console.line(Console.Source.LAUNCHER, "warning: " + String.join(", ", files) + " changed during or right"
+                    + " after each of the last " + MAX_CHAINED + " reloads: written by the router itself, it seems."
+                    + " Changes to " + (files.size() == 1 ? "it" : "them") + " no longer reload (other files still do;"
+                    + " restart to undo)");
+            return;
+        }
+        enqueue(RouterWatch.Change.describe(files, change.overflow()));
+    }
+
+    /** Called with the lock held. */
+    private void enqueue(String why) {
         if (closed) {
             return;
         }
@@ -59,26 +90,8 @@ final class ReloadTrigger {
             pendingCount++;
             return;
         }
-        boolean rightAfter = lastEnd != Long.MIN_VALUE && System.nanoTime() - lastEnd < LOOP_WINDOW.toNanos();
-        chained = rightAfter ? chained + 1 : 0;
-        if (refuseLoop(why)) {
-            return;
-        }
         running = true;
         thread.execute(() -> loop(why));
-    }
-
-    /** Called with the lock held, for a chained request. */
-    private boolean refuseLoop(String why) {
-        if (chained <= MAX_CHAINED) {
-            return false;
-        }
-        if (chained == MAX_CHAINED + 1) { // once per streak
-            console.line(Console.Source.LAUNCHER, "warning: the router's files changed during or right after each of"
-                    + " the last " + MAX_CHAINED + " reloads (now: " + why + "); the router seems to write into its"
-                    + " own tree. Not reloading for that; a save after a quiet moment reloads as usual");
-        }
-        return true;
     }
 
     /** @return whether a reload asked for here runs or waits to run */
@@ -88,54 +101,60 @@ final class ReloadTrigger {
 
     private void loop(String first) {
         String why = first;
-        while (why != null && !closed) {
-            runOnce(why);
-            synchronized (this) {
-                lastEnd = System.nanoTime();
-                why = pendingCount > 1 ? pending + " (and " + (pendingCount - 1) + " earlier during the last reload)"
-                        : pending;
-                pending = null;
-                pendingCount = 0;
-                if (why != null) {
-                    chained++;
-                    if (refuseLoop(why)) {
-                        why = null;
+        try {
+            while (why != null && !closed) {
+                runOnce(why);
+                synchronized (this) {
+                    lastEnd = System.nanoTime();
+                    why = pendingCount > 1 ? pending + " (and " + (pendingCount - 1) + " earlier during the last reload)"
+                            : pending;
+                    pending = null;
+                    pendingCount = 0;
+                    if (why == null) {
+                        running = false;
                     }
                 }
-                if (why == null) {
-                    running = false;
-                }
             }
-        }
-        synchronized (this) {
-            running = false;
+        } finally {
+            synchronized (this) {
+                running = false;
+            }
         }
     }
 
     private void runOnce(String why) {
-        while (backend.isReloading() && !closed) { // one started through the admin endpoint: after it
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
-        }
-        long next = backend.routerStatus().generation() + 1;
-        console.line(Console.Source.LAUNCHER, why + " — reloading router (generation " + next + ")");
         try {
+            while (!closed && backend.isReloading()) { // one started through the admin endpoint: after it
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
+            }
+            if (closed) {
+                return; // stopping: no new generation now
+            }
+            long next = backend.routerStatus().generation() + 1;
+            console.line(Console.Source.LAUNCHER, why + " — reloading router (generation " + next + ")");
             ReloadResult result = backend.reload();
             console.line(Console.Source.LAUNCHER, "router reloaded: generation " + result.toGeneration() + " serves"
                     + " (was " + result.fromGeneration() + ", " + result.took().toMillis() + " ms)");
         } catch (ReloadFailedException e) {
-            console.line(Console.Source.LAUNCHER, "reload failed — the previous generation keeps serving:");
-            for (String line : e.getMessage().split("\n")) {
-                if (!line.equals("the previous generation keeps serving")) { // said above
+            if (closed) {
+                return; // cut short by the stop
+            }
+            console.line(Console.Source.LAUNCHER, "reload failed — " + KEEPS_SERVING + ":");
+            for (String line : String.valueOf(e.getMessage()).split("\n")) {
+                if (!line.equals(KEEPS_SERVING)) { // said above
                     console.line(Console.Source.LAUNCHER, "  " + line);
                 }
             }
-        } catch (IllegalStateException e) {
-            console.line(Console.Source.LAUNCHER, "reload not done: " + e.getMessage());
+        } catch (RuntimeException e) {
+            if (!closed) {
+                console.line(Console.Source.LAUNCHER, "reload not done: " + e.getMessage());
+            }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            Thread.currentThread().interrupt(); // closed while waiting for the outcome
         }
     }
 
+    /** No reload begins after this; one under way goes on until the backend stops. */
     void close() {
         closed = true;
         thread.shutdownNow();

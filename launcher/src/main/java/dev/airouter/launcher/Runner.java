@@ -54,7 +54,8 @@ final class Runner {
     private volatile boolean ready;
     private CompletableFuture<Void> stopped;
     private volatile ReloadTrigger reloads; // set once the backend exists
-    private AdminToken token;
+    private volatile RouterWatch routerWatch; // set once watching
+    private volatile AdminToken token;
 
     /** Frontend settings for {@code dev}; null for {@code backend}. */
     record Frontend(int port, Path directory) {}
@@ -94,36 +95,37 @@ final class Runner {
             checkFrontendPrerequisites();
         }
         int backendPort = resolvePort(config.port());
-        if (options.watchDir != null && !Files.isDirectory(options.watchDir)) {
-            usage("--watch-dir " + options.watchDir + " is not a directory; expected the router's source tree");
-        }
-        try {
-            token = AdminToken.create();
-        } catch (IOException | RuntimeException e) {
-            console.line(Console.Source.LAUNCHER, "warning: cannot write the admin token file under "
-                    + AdminToken.directory() + " (" + e.getMessage() + "); 'reload' and /api/admin are off for this run");
-        }
+        checkWatchDir(routerCommand != null);
         Path dir = routerDir;
-        String secret = token == null ? null : token.value;
         config = BackendOptions.amend(config, b -> {
             b.port(backendPort);
             if (dir != null) {
                 b.routerDirectory(dir);
-            }
-            if (secret != null) {
-                b.adminToken(secret);
             }
         }, spec);
         requireFree(config.host(), backendPort, "--backend-port");
         if (frontendOptions != null) {
             requireFree("127.0.0.1", frontendPort, "--frontend-port");
         }
+        token = AdminToken.create(line -> console.line(Console.Source.LAUNCHER, line));
+        try {
+            if (token != null) {
+                String secret = token.value;
+                config = BackendOptions.amend(config, b -> b.adminToken(secret), spec);
+            }
+            return run(config, routerDir, routerCommand != null, frontendPort, backendPort, t0);
+        } finally {
+            deleteToken(); // on every way out: stopped, failed, or an exception
+        }
+    }
+
+    private int run(BackendConfig config, Path routerDir, boolean command, int frontendPort, int backendPort, long t0)
+            throws InterruptedException {
         installSignalHandlers();
 
         ChatBackend backend = ChatBackend.create(config);
         register(backend::stop);
         reloads = new ReloadTrigger(backend, console);
-        register(reloads::close);
         ManagedProcess frontend = null;
         backend.addRouterListener(e -> {
             if (stopping || !ready) {
@@ -161,7 +163,7 @@ final class Runner {
             banner(backend, frontendPort, t0);
             writeRunFile(backend, frontendPort);
             if (watch) {
-                startWatch(backend, routerDir, routerCommand != null);
+                startWatch(backend, routerDir, command);
             }
         }
         done.await();
@@ -175,10 +177,32 @@ final class Runner {
 
     private int finish(int code) {
         RunFile.delete(options.logDir);
-        if (token != null) {
-            token.delete();
-        }
+        deleteToken();
         return code;
+    }
+
+    private void deleteToken() {
+        AdminToken t = token;
+        if (t != null) {
+            t.delete();
+        }
+    }
+
+    /** {@code --watch-dir} names the tree of a {@code --router-command} router, for a run that watches. */
+    private void checkWatchDir(boolean command) {
+        if (options.watchDir == null) {
+            return;
+        }
+        if (!command) {
+            usage("--watch-dir applies to a --router-command router; the bundled router's python-router/ is watched"
+                    + " without it (and --router-url has nothing to watch)");
+        }
+        if (!watch) {
+            usage("--watch-dir " + options.watchDir + " needs --watch (backend) / must not be used with --no-watch (dev)");
+        }
+        if (!Files.isDirectory(options.watchDir)) {
+            usage("--watch-dir " + options.watchDir + " is not a directory; expected the router's source tree");
+        }
     }
 
     /**
@@ -208,8 +232,8 @@ final class Runner {
             return;
         }
         try {
-            RouterWatch w = new RouterWatch(tree, options.logDir, why -> reloads.request(why));
-            register(w::close);
+            RouterWatch w = new RouterWatch(tree, options.logDir, reloads::onChange);
+            routerWatch = w;
             console.line(Console.Source.LAUNCHER, "watching " + tree + " — a save reloads the router");
         } catch (IOException | RuntimeException e) {
             console.line(Console.Source.LAUNCHER, "warning: cannot watch " + tree + " (" + e.getMessage()
@@ -379,6 +403,15 @@ final class Runner {
         }
         long t0 = System.nanoTime();
         console.line(Console.Source.LAUNCHER, "Shutting down…");
+        // no reload may begin while the parts stop: the watch and the trigger go first
+        RouterWatch w = routerWatch;
+        if (w != null) {
+            w.close();
+        }
+        ReloadTrigger trigger = reloads;
+        if (trigger != null) {
+            trigger.close();
+        }
         List<CompletableFuture<Void>> all = new ArrayList<>();
         for (Runnable part : parts) {
             all.add(CompletableFuture.runAsync(() -> {
@@ -449,6 +482,7 @@ final class Runner {
     private void onSignal(String name) {
         if (signals.incrementAndGet() > 1) {
             console.line(Console.Source.LAUNCHER, "second SIG" + name + ": forcing exit");
+            deleteToken(); // halt skips every finally block
             Runtime.getRuntime().halt(130);
         }
         console.line(Console.Source.LAUNCHER, "SIG" + name + " received");

@@ -130,13 +130,14 @@ class ReloadIT {
             noMoreReloads(l, 2);
             assertThat(reply(backend, "Hello")).contains("Hi from the edited router!");
 
-            // a new subdirectory is watched too
+            // a new subdirectory made with its files at once (mkdir -p && cp): they count, and it is watched
             Path sub = tree.resolve("ai_router").resolve("plugins");
             Files.createDirectories(sub);
-            pastQuietPeriod();
             Files.writeString(sub.resolve("weather.py"), "WEATHER = 'sunny'\n");
-            await().atMost(RELOAD).until(() -> l.lines.stream().anyMatch(s -> s.contains("plugins/weather.py")
-                    && s.contains("reloading router")));
+            assertThat(l.awaitNth(RELOADING, 3, RELOAD)).contains("ai_router/plugins/weather.py");
+            l.awaitLine("router reloaded: generation 4 serves", RELOAD);
+            Files.writeString(sub.resolve("weather.py"), "WEATHER = 'rain'\n");
+            assertThat(l.awaitNth(RELOADING, 4, RELOAD)).contains("ai_router/plugins/weather.py changed");
             stop(l);
         }
     }
@@ -195,10 +196,13 @@ class ReloadIT {
             l.group("\\[launcher\\]\\s+backend:\\s+(\\S+)", START);
             l.awaitLine("\\[launcher\\] watching ", START);
             Files.writeString(tree.resolve("ai_router").resolve("extra.py"), "X = 1\n");
-            l.awaitLine("the router seems to write into its own tree", Duration.ofSeconds(120));
+            l.awaitLine("written by the router itself", Duration.ofSeconds(120));
             long reloads = l.count(RELOADING);
             assertThat(reloads).as("reloads before the loop was cut").isBetween(2L, 1L + ReloadTrigger.MAX_CHAINED);
             noMoreReloads(l, reloads);
+            // the router's own file no longer reloads, any other file still does
+            Files.writeString(tree.resolve("ai_router").resolve("extra.py"), "X = 2\n");
+            assertThat(l.awaitNth(RELOADING, (int) reloads + 1, RELOAD)).contains("ai_router/extra.py changed");
             stop(l);
         }
     }
@@ -250,9 +254,9 @@ class ReloadIT {
         LauncherCliTest.Result gone = LauncherCliTest.run("reload", "--url", "http://127.0.0.1:"
                 + dev.airouter.lifecycle.PortHolder.freeLoopbackPort(), "--token", "t".repeat(43));
         assertThat(gone.code()).as("backend not reachable").isEqualTo(3);
-        LauncherCliTest.Result usage = LauncherCliTest.run("reload", "--log-dir", work.resolve("nothing").toString());
-        assertThat(usage.code()).isEqualTo(2);
-        assertThat(usage.err()).contains("no running backend found");
+        LauncherCliTest.Result none = LauncherCliTest.run("reload", "--log-dir", work.resolve("nothing").toString());
+        assertThat(none.code()).as("nothing running").isEqualTo(3);
+        assertThat(none.err()).contains("no running backend found");
     }
 
     @Test
