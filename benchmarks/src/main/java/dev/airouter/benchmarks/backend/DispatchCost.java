@@ -59,7 +59,9 @@ final class DispatchCost {
                     o = measure("before the pool", before.get());
                 }
             }
-            details.append(round == 0 ? "rehearsal (not counted)" : "round " + round).append('\n');
+            double others = Math.max(p.othersBusy(), o == null ? 0 : o.othersBusy());
+            details.append(round == 0 ? "rehearsal (not counted)" : "round " + round).append(String.format(Locale.ROOT,
+                    " (others up to %.0f %% of the machine)%n", 100 * others));
             details.append("  ").append(p.describe()).append("\n    top threads: ").append(p.topThreads(6)).append('\n');
             if (o != null) {
                 details.append("  ").append(o.describe()).append("\n    top threads: ").append(o.topThreads(6)).append('\n');

@@ -92,6 +92,17 @@ record MeasuredPhase(String name, ChatLoad.Result load, long backendCpuNanos, Ma
         return routersCpuNanos / 1e6 / ended();
     }
 
+    /**
+     * How many cores the routers kept busy: their CPU over the phase's length. The fixture does a
+     * fixed amount of work per request, so this is the throughput with the host's speed factored out
+     * (on a virtual machine the same loops took 10 to 13 ms from one phase to the next).
+     *
+     * @return router CPU seconds per second
+     */
+    double routerCores() {
+        return routersCpuNanos / 1e9 / load.seconds();
+    }
+
     double clientCpuMsPerRequest() {
         return load.clientCpuNanos() / 1e6 / ended();
     }

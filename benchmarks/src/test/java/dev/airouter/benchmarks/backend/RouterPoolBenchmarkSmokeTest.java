@@ -34,10 +34,10 @@ class RouterPoolBenchmarkSmokeTest {
         String report = benchmark.runAll();
         System.out.println(report);
 
-        assertThat(benchmark.rows()).hasSize(6);
+        assertThat(benchmark.rows()).hasSize(8);
         assertThat(benchmark.rows()).allSatisfy(cells -> assertThat(cells).hasSize(5).doesNotContainNull());
         assertThat(report).contains("`--routers 2` vs (b) two routers driven directly", "`--routers 1` vs (a) one router",
-                "`--routers 2` / `--routers 1`", "failed requests (all rounds)", "p99 latency in the crash window",
+                "`--routers 2` / `--routers 1`", "CPU cores the routers kept busy", "failed requests (all rounds)", "p99 latency in the crash window",
                 "backend CPU per chat request", "round 1: killed replica #1", "fixture router: ");
     }
 }
