@@ -43,7 +43,7 @@ for part in "${PARTS[@]}"; do
     backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
                run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis
                run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5
-               run backend dev.airouter.benchmarks.backend.RouterPoolBenchmark 5 8 "$(baseline_launcher)" ;;
+               run backend dev.airouter.benchmarks.backend.RouterPoolBenchmark 8 5 "$(baseline_launcher)" ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5
                run launcher dev.airouter.benchmarks.launcher.ReadyToListenBenchmark "$ROOT" 20 ;;
     *) echo "unknown part: $part (lifecycle | session | backend | launcher)" >&2; exit 2 ;;

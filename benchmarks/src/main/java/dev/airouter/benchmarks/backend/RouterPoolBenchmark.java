@@ -42,8 +42,9 @@ import java.util.Optional;
  * skips its work, so thousands of requests warm the JIT), and each part rehearses one round.
  *
  * <p>Usage: {@code RouterPoolBenchmark [ROUNDS] [SECONDS] [BASELINE_LAUNCHER_JAR]} (defaults 3 rounds,
- * 8 s per configuration per round, no baseline jar: the dispatch cost is then reported without its
- * comparison). {@code benchmarks/run.sh} builds the baseline jar from the commit before the pool.
+ * 5 s per configuration per round, no baseline jar: the dispatch cost is then reported without its
+ * comparison). Many short rounds beat few long ones here: the host's speed drifts over tens of
+ * seconds, and a round's configurations should see the same host. {@code benchmarks/run.sh} builds the baseline jar from the commit before the pool.
  * Needs {@code launcher/target/launcher.jar}. Prints a Markdown table, then the details fenced.
  */
 public final class RouterPoolBenchmark {
@@ -90,7 +91,7 @@ public final class RouterPoolBenchmark {
      */
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
-        Duration phase = Duration.ofSeconds(args.length > 1 ? Integer.parseInt(args[1]) : 8);
+        Duration phase = Duration.ofSeconds(args.length > 1 ? Integer.parseInt(args[1]) : 5);
         Optional<Path> baseline = args.length > 2 && !args[2].isBlank() ? Optional.of(Path.of(args[2])) : Optional.empty();
         Path jar = Path.of(JAR);
         if (!Files.isRegularFile(jar)) {
@@ -110,10 +111,11 @@ public final class RouterPoolBenchmark {
      */
     public String runAll() throws IOException, InterruptedException {
         StringBuilder details = new StringBuilder();
-        long loops = FixtureRouter.calibrate(ROUTE_CPU_MS);
-        details.append(String.format(Locale.ROOT, "fixture router: %d loops = %.0f ms of CPU per /route (median of 3"
-                + " calibrations); %d cores; Java %s%n", loops, ROUTE_CPU_MS, Runtime.getRuntime().availableProcessors(),
-                System.getProperty("java.version")));
+        FixtureRouter.Calibration calibration = FixtureRouter.calibrate(ROUTE_CPU_MS);
+        long loops = calibration.loops();
+        details.append(String.format(Locale.ROOT, "fixture router: %d loops = %.0f ms of CPU per /route (the largest of"
+                + " the calibrations %s); %d cores; Java %s%n", loops, ROUTE_CPU_MS, calibration.each(),
+                Runtime.getRuntime().availableProcessors(), System.getProperty("java.version")));
         String command = FixtureRouter.routerCommand(loops);
         try (FixtureRouter a = FixtureRouter.start(loops); FixtureRouter b = FixtureRouter.start(loops);
                 LauncherBackend one = LauncherBackend.start(jar, "routers-1", options(command, 1));
