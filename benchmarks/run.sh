@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark the project has and writes benchmarks/RESULTS.md.
-#   benchmarks/run.sh            # everything (about 17-22 minutes on 2 cores)
+#   benchmarks/run.sh            # everything (about 27-32 minutes on 2 cores)
 #   benchmarks/run.sh lifecycle  # one part: lifecycle | session | backend | launcher
 # Each figure is a median with its spread over repeated runs, beside a baseline measured in the
 # same run. Run it on a quiet machine: other load skews every figure.
@@ -15,6 +15,18 @@ mvn -B -q -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/cla
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
 OUT=$(mktemp -d)
+trap 'rm -rf "$OUT"' EXIT
+
+# The launcher of the commit before the router pool (issue 16), built in a temporary copy of that
+# commit (git archive; package only, nothing installed), for RouterPoolBenchmark's dispatch cost.
+POOL_COMMIT=ed45d51
+baseline_launcher() {
+  local dir="$OUT/before-pool"
+  mkdir -p "$dir"
+  git archive "$POOL_COMMIT~1" | tar -x -C "$dir"
+  (cd "$dir" && mvn -B -q -DskipTests -Dmaven.javadoc.skip -Dmaven.source.skip package -pl launcher -am) >&2
+  echo "$dir/launcher/target/launcher.jar"
+}
 
 run() { # name, main class, args...
   local name=$1; shift
@@ -30,7 +42,8 @@ for part in "${PARTS[@]}"; do
                run session dev.airouter.benchmarks.session.SessionStoreCostProbe 20000 3 ;;
     backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
                run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis
-               run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5 ;;
+               run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5
+               run backend dev.airouter.benchmarks.backend.RouterPoolBenchmark 8 5 "$(baseline_launcher)" ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5
                run launcher dev.airouter.benchmarks.launcher.ReadyToListenBenchmark "$ROOT" 20 ;;
     *) echo "unknown part: $part (lifecycle | session | backend | launcher)" >&2; exit 2 ;;
@@ -49,7 +62,7 @@ done
     case "$part" in
       lifecycle) echo "## router-lifecycle (baseline: fixed 1 s health polling; ProcessPool: one process, a fixed-port pool)" ;;
       session)   echo "## session-store (JMH; baseline: the same operations as raw Lettuce commands)" ;;
-      backend)   echo "## chat-backend (baseline: the router's /route called directly)" ;;
+      backend)   echo "## chat-backend (baseline: the router's /route called directly; router pool: fixture routers called directly, and the backend before the pool)" ;;
       launcher)  echo "## launcher" ;;
     esac
     echo

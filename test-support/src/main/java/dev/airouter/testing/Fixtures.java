@@ -18,7 +18,7 @@ import java.util.List;
  */
 public final class Fixtures {
     private static final String[] SCRIPTS = {
-        "http_server.py", "crash.py", "ignore_term.py", "fork_tree.py", "flood.py"
+        "http_server.py", "crash.py", "ignore_term.py", "fork_tree.py", "flood.py", "cpu_router.py"
     };
     private static volatile Path directory;
     private static volatile String python;
@@ -113,6 +113,30 @@ public final class Fixtures {
      */
     public static List<String> flood(int lines, int width) {
         return python("flood.py", List.of(Integer.toString(lines), Integer.toString(width)));
+    }
+
+    /**
+     * A CPU-bound router stand-in (port from {@code ROUTER_PORT}): {@code GET /health} answers like
+     * ai-router, {@code POST /route} runs {@code loops} loops of pure-Python arithmetic holding the GIL
+     * (like a classifier model: one process serves at most one core) and answers with the fields of the
+     * router protocol. A query starting with {@code [no-cpu]} skips the loops.
+     *
+     * @param loops the work per {@code /route}; {@link #cpuRouterCalibration(double)} finds it for a CPU time
+     * @return the command line
+     */
+    public static List<String> cpuRouter(long loops) {
+        return python("cpu_router.py", List.of("--loops", Long.toString(loops)));
+    }
+
+    /**
+     * A command that prints, and exits, the number of {@link #cpuRouter(long)} loops that take
+     * {@code cpuMillis} of CPU time on this machine (the best of several timed runs).
+     *
+     * @param cpuMillis CPU time per {@code /route}
+     * @return the command line
+     */
+    public static List<String> cpuRouterCalibration(double cpuMillis) {
+        return python("cpu_router.py", List.of("--cpu-ms", Double.toString(cpuMillis), "--calibrate"));
     }
 
     /**

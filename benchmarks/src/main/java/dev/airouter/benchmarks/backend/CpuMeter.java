@@ -12,7 +12,8 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * CPU time of the in-process backend and of the router process.
+ * CPU time of the in-process backend, of other processes (routers, a backend in its own JVM) and of
+ * the whole machine.
  *
  * <p>Backend ({@link #byGroup}): {@link ThreadMXBean#getThreadCpuTime} summed over the threads the
  * backend owns: Undertow's IO threads {@code airouter-backend I/O-N}; the worker pool
@@ -22,7 +23,8 @@ import java.util.stream.Stream;
  * pump reads the line the router logs per request. The load generator's threads in the same JVM are
  * excluded; JVM-wide work (JIT, GC) is not attributed.
  * Router: {@code utime + stime} of {@code /proc/<pid>/stat} (10 ms ticks; fine over thousands of
- * requests).
+ * requests). A backend in its own JVM: the same for the process, and {@link #tasks} for its threads.
+ * The machine: {@link #machineTicks}.
  */
 final class CpuMeter {
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -149,6 +151,54 @@ final class CpuMeter {
             // not Linux: no breakdown
         }
         return out;
+    }
+
+    /** One thread of a process: its kernel name with digits removed, and its CPU so far. */
+    record Task(String name, long nanos) {}
+
+    /**
+     * Every thread of a process by thread id, from {@code /proc/<pid>/task} (10 ms ticks). Keyed by
+     * id, so a phase's delta can tell a thread that started during it (all its CPU counts) from one
+     * that ended (its CPU is lost from the sum; the process total in {@link #processNanos} keeps it).
+     *
+     * @param pid the process
+     * @return thread id to its name and CPU; empty if the process is gone
+     */
+    static Map<Long, Task> tasks(long pid) {
+        Map<Long, Task> out = new TreeMap<>();
+        try (Stream<Path> tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replaceAll("[0-9]+", "");
+                    out.put(Long.parseLong(task.getFileName().toString()), new Task(name, statNanos(stat)));
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended while we looked
+                }
+            }
+        } catch (IOException e) {
+            // the process is gone, or not Linux
+        }
+        return out;
+    }
+
+    /**
+     * The whole machine's CPU time so far, from the first line of {@code /proc/stat}: how busy the
+     * cores were over a phase, which says whether a throughput figure is bounded by the cores.
+     *
+     * @return {busy, total} in clock ticks (busy = total - idle - iowait), or {0, 0} if unknown
+     */
+    static long[] machineTicks() {
+        try {
+            String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long total = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) { // user nice system idle iowait irq softirq steal
+                total += Long.parseLong(f[i]);
+            }
+            return new long[] {total - Long.parseLong(f[4]) - Long.parseLong(f[5]), total};
+        } catch (IOException | RuntimeException e) {
+            return new long[2];
+        }
     }
 
     /** @return CPU nanoseconds of this whole JVM so far, every thread included */
