@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark the project has and writes benchmarks/RESULTS.md.
-#   benchmarks/run.sh            # everything (about 27-32 minutes on 2 cores)
+#   benchmarks/run.sh            # everything (about 35-40 minutes on 2 cores)
 #   benchmarks/run.sh lifecycle  # one part: lifecycle | session | backend | launcher
 # Each figure is a median with its spread over repeated runs, beside a baseline measured in the
 # same run. Run it on a quiet machine: other load skews every figure.
@@ -43,9 +43,11 @@ for part in "${PARTS[@]}"; do
     backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
                run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis
                run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5
-               run backend dev.airouter.benchmarks.backend.RouterPoolBenchmark 8 5 "$(baseline_launcher)" ;;
+               run backend dev.airouter.benchmarks.backend.RouterPoolBenchmark 8 5 "$(baseline_launcher)"
+               run backend dev.airouter.benchmarks.backend.ReloadBenchmark 3 ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5
-               run launcher dev.airouter.benchmarks.launcher.ReadyToListenBenchmark "$ROOT" 20 ;;
+               run launcher dev.airouter.benchmarks.launcher.ReadyToListenBenchmark "$ROOT" 20
+               run launcher dev.airouter.benchmarks.launcher.DevReloadBenchmark "$ROOT" 10 ;;
     *) echo "unknown part: $part (lifecycle | session | backend | launcher)" >&2; exit 2 ;;
   esac
 done

@@ -20,14 +20,14 @@ import java.util.concurrent.locks.LockSupport;
  * the old generation serving and the next request tries again.
  *
  * <p>Loop guard: a router that writes a file into its own tree at start (outside what the watch
- * ignores) would reload itself for ever. When the same set of files changes during or within
- * {@link #LOOP_WINDOW} after each of {@value #MAX_CHAINED} reloads in a row, those files are taken
- * for the router's own: a change to them alone no longer reloads (a warning names them), a change to
- * any other file still does. SIGHUP is never held back.
+ * ignores) would reload itself for ever. When the same set of files starts changing while each of
+ * {@value #MAX_CHAINED} reloads in a row runs (a developer saves after a reload has ended, the
+ * router writes while its new generation starts), those files are taken for the router's own: a
+ * change to them alone no longer reloads (a warning names them), a change to any other file still
+ * does. SIGHUP is never held back.
  */
 final class ReloadTrigger {
     static final int MAX_CHAINED = 3;
-    static final Duration LOOP_WINDOW = Duration.ofSeconds(2);
     private static final String KEEPS_SERVING = "the previous generation keeps serving";
 
     private final ChatBackend backend;
@@ -40,9 +40,11 @@ final class ReloadTrigger {
     private boolean running; // guarded by this
     private String pending; // guarded by this: why the follow-up reload runs (the latest request)
     private int pendingCount; // guarded by this: requests coalesced into the follow-up
-    private long lastEnd = Long.MIN_VALUE; // guarded by this: System.nanoTime() when the last reload ended
+    private long currentStart = Long.MIN_VALUE; // guarded by this: System.nanoTime() when the running reload began
+    private long lastStart = Long.MIN_VALUE; // guarded by this: ... when the last finished reload began
+    private long lastEnd = Long.MIN_VALUE; // guarded by this: ... and ended
     private List<String> lastFiles = List.of(); // guarded by this: the files of the last watch request
-    private int streak; // guarded by this: watch requests in a row, each for lastFiles, each during or right after a reload
+    private int streak; // guarded by this: watch requests in a row, each for lastFiles, each begun while a reload ran
     private final Set<String> routersOwn = new LinkedHashSet<>(); // guarded by this: files the router writes itself
     private volatile boolean closed;
 
@@ -62,14 +64,16 @@ final class ReloadTrigger {
         if (files.isEmpty() && !change.overflow()) {
             return; // only files the router writes itself
         }
-        boolean rightAfter = running || lastEnd != Long.MIN_VALUE && System.nanoTime() - lastEnd < LOOP_WINDOW.toNanos();
-        streak = rightAfter && files.equals(lastFiles) ? streak + 1 : 0;
+        long first = change.firstNanos();
+        boolean whileReloading = running && currentStart != Long.MIN_VALUE && first - currentStart >= 0
+                || lastStart != Long.MIN_VALUE && first - lastStart >= 0 && lastEnd - first >= 0;
+        streak = whileReloading && files.equals(lastFiles) ? streak + 1 : 0;
         lastFiles = files;
         if (streak >= MAX_CHAINED) {
             routersOwn.addAll(files);
             streak = 0;
-            console.line(Console.Source.LAUNCHER, "warning: " + String.join(", ", files) + " changed during or right"
-                    + " after each of the last " + MAX_CHAINED + " reloads: written by the router itself, it seems."
+            console.line(Console.Source.LAUNCHER, "warning: " + String.join(", ", files) + " changed while each of the"
+                    + " last " + MAX_CHAINED + " reloads ran: written by the router itself, it seems."
                     + " Changes to " + (files.size() == 1 ? "it" : "them") + " no longer reload (other files still do;"
                     + " restart to undo)");
             return;
@@ -103,8 +107,12 @@ final class ReloadTrigger {
         String why = first;
         try {
             while (why != null && !closed) {
+                synchronized (this) {
+                    currentStart = System.nanoTime();
+                }
                 runOnce(why);
                 synchronized (this) {
+                    lastStart = currentStart;
                     lastEnd = System.nanoTime();
                     why = pendingCount > 1 ? pending + " (and " + (pendingCount - 1) + " earlier during the last reload)"
                             : pending;

@@ -45,8 +45,9 @@ final class RouterWatch implements AutoCloseable {
      *
      * @param files the changed files, relative to the watched tree, in the order they changed
      * @param overflow whether the system dropped events (too many at once): anything may have changed
+     * @param firstNanos {@link System#nanoTime()} when the burst's first change was seen
      */
-    record Change(List<String> files, boolean overflow) {
+    record Change(List<String> files, boolean overflow, long firstNanos) {
         Change {
             files = List.copyOf(files);
         }
@@ -142,8 +143,9 @@ final class RouterWatch implements AutoCloseable {
         try {
             while (true) {
                 Burst burst = new Burst();
-                collect(watcher.take(), burst);
+                WatchKey first = watcher.take();
                 long begin = System.nanoTime();
+                collect(first, burst);
                 long quietUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QUIET_MILLIS);
                 // the burst goes on until a quiet period passes without a relevant change (at most MAX_BURST_MILLIS)
                 while (true) {
@@ -164,7 +166,7 @@ final class RouterWatch implements AutoCloseable {
                 // write-then-rename): it names nothing, the rename's target does
                 burst.changed.removeIf(f -> burst.created.contains(f) && !Files.exists(root.resolve(f)));
                 if (!burst.changed.isEmpty() || burst.overflow) {
-                    onChange.accept(new Change(new ArrayList<>(burst.changed), burst.overflow));
+                    onChange.accept(new Change(new ArrayList<>(burst.changed), burst.overflow, begin));
                 }
             }
         } catch (InterruptedException | ClosedWatchServiceException e) {

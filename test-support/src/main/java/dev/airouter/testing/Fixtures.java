@@ -18,7 +18,7 @@ import java.util.List;
  */
 public final class Fixtures {
     private static final String[] SCRIPTS = {
-        "http_server.py", "crash.py", "ignore_term.py", "fork_tree.py", "flood.py", "cpu_router.py"
+        "http_server.py", "crash.py", "ignore_term.py", "fork_tree.py", "flood.py", "cpu_router.py", "slow_start.py"
     };
     private static volatile Path directory;
     private static volatile String python;
@@ -113,6 +113,21 @@ public final class Fixtures {
      */
     public static List<String> flood(int lines, int width) {
         return python("flood.py", List.of(Integer.toString(lines), Integer.toString(width)));
+    }
+
+    /**
+     * Runs {@code command} after a delay standing in for a model load, as the same process (exec: the
+     * pid, and so a {@code --lifeline ppid}, stay the same).
+     *
+     * @param delay how long the start takes
+     * @param cpu keep one core busy for the delay (a model load is CPU work) rather than sleep
+     * @param command what to run then
+     * @return the command line
+     */
+    public static List<String> slowStart(java.time.Duration delay, boolean cpu, List<String> command) {
+        List<String> args = new ArrayList<>(List.of(Double.toString(delay.toMillis() / 1000.0), cpu ? "cpu" : "sleep"));
+        args.addAll(command);
+        return python("slow_start.py", args);
     }
 
     /**
