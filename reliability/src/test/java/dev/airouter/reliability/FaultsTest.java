@@ -5,8 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.airouter.backend.ChatBackend;
 import dev.airouter.lifecycle.LivenessProbe;
-import dev.airouter.lifecycle.ProcessState;
-import dev.airouter.lifecycle.ProcessStatus;
+import dev.airouter.backend.RouterStatus;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.Processes;
 import dev.airouter.testing.RedisServer;
@@ -200,8 +199,8 @@ class FaultsTest {
         }
     }
 
-    private static boolean isRunningWithNewPid(ProcessStatus status, long oldPid) {
-        return status.state() == ProcessState.RUNNING && status.pid().isPresent() && status.pid().getAsLong() != oldPid;
+    private static boolean isRunningWithNewPid(RouterStatus status, long oldPid) {
+        return status.state() == RouterStatus.State.RUNNING && status.pid().isPresent() && status.pid().getAsLong() != oldPid;
     }
 
     static void signal(String name, long pid) throws Exception {
