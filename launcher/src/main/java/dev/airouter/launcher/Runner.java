@@ -160,8 +160,8 @@ final class Runner {
         }
         ready = true;
         if (!stopping) {
+            writeRunFile(backend, frontendPort); // before "ready": whoever saw the banner finds the run (status, reload)
             banner(backend, frontendPort, t0);
-            writeRunFile(backend, frontendPort);
             if (watch) {
                 startWatch(backend, routerDir, command);
             }

@@ -121,7 +121,7 @@ class LauncherIT {
             assertThat(String.join("\n", l.lines)).contains("[router]").contains("Using in-memory session store");
             // status finds the run (port 0) through the run file
             LauncherCliTest.Result status = LauncherCliTest.run("status", "--log-dir", logs.toString());
-            assertThat(status.code()).isZero();
+            assertThat(status.code()).as(status.out() + status.err()).isZero();
             assertThat(status.out()).contains(backend.replaceAll("/$", ""));
             // a second run on the same backend port fails before starting anything
             int port = URI.create(backend).getPort();
