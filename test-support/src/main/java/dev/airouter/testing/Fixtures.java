@@ -18,7 +18,8 @@ import java.util.List;
  */
 public final class Fixtures {
     private static final String[] SCRIPTS = {
-        "http_server.py", "crash.py", "ignore_term.py", "fork_tree.py", "flood.py", "cpu_router.py", "slow_start.py"
+        "http_server.py", "crash.py", "ignore_term.py", "fork_tree.py", "flood.py", "cpu_router.py", "slow_start.py",
+        "fake_llm.py"
     };
     private static volatile Path directory;
     private static volatile String python;
@@ -71,6 +72,34 @@ public final class Fixtures {
                 "--port", port, "--delay-ms", Long.toString(delayMillis), "--service", service));
         args.addAll(List.of(extraArgs));
         return python("http_server.py", args);
+    }
+
+    /**
+     * A stand-in OpenAI-compatible language model on 127.0.0.1:{@code port} (0: a free port) that streams
+     * its answer token by token and records every completion request, noticing at once when a client
+     * abandons one (its {@code "outcome"} becomes {@code "abandoned"} and {@code "ended_ns"} the moment
+     * that was seen, in wall-clock epoch nanoseconds, comparable with {@code Instant.now()} in a JVM).
+     *
+     * <p>It prints {@code fake-llm listening on 127.0.0.1:<port>} once listening and exits 0 on SIGTERM.
+     * Endpoints: {@code GET /health}; {@code POST /v1/chat/completions} (and {@code /chat/completions}),
+     * streamed as {@code data: {"choices":[{"delta":{"content":…}}]}} events ending with
+     * {@code data: [DONE]} when the body has {@code "stream": true}; {@code GET}/{@code DELETE /requests}
+     * (the records: {@code id, stream, started_ns, tokens_sent, outcome, ended_ns, messages});
+     * {@code GET}/{@code POST /config} (change {@code tokens, rate, pause_after, pause_ms,
+     * first_token_delay_ms, text} for later requests; 400 naming the field for a bad value).
+     *
+     * @param port the port to listen on, 0 for any free one
+     * @param extraArgs more flags: {@code --tokens N} (default 20), {@code --rate R} (tokens per second,
+     *     0 = no delay, the default), {@code --pause-after N --pause-ms MS} (a silence after N tokens),
+     *     {@code --first-token-delay-ms MS}, {@code --text TEXT} (cut into word-sized tokens and cycled;
+     *     the default has a newline, quotes, a backslash and an emoji), {@code --record FILE} (append one
+     *     JSON line per finished request)
+     * @return the command line
+     */
+    public static List<String> fakeLlm(int port, String... extraArgs) {
+        List<String> args = new ArrayList<>(List.of("--port", Integer.toString(port)));
+        args.addAll(List.of(extraArgs));
+        return python("fake_llm.py", args);
     }
 
     /**
