@@ -18,11 +18,17 @@
 //   GET  /api/fake/aborts     {"aborts":[{sessionId, message, deltasSent, at}]}
 //   POST /api/fake/release    lets held replies go on
 //   POST /api/fake/config     {"stream": false} answers 404 to /api/chat/stream (an older backend); true undoes it
+// Env FAKE_LLM_URL=http://127.0.0.1:<port>/ (an OpenAI-compatible server, e.g. the stand-in model of
+// chat.browser.mjs's real-stack mode): messages like the router's information-retrieval examples
+// ("tell me about …", "who wrote …") are answered by streaming a completion from it, cancelled when
+// the page's stream closes — a way to try that mode without Java and the router.
 
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 
 const port = Number(process.argv[2] ?? 0);
+const llmUrl = process.env.FAKE_LLM_URL || undefined;
+const ASKS_FOR_FACTS = /^(tell me about|what is the capital|who wrote|find information)\b/i;
 const startedAt = Date.now();
 const sessions = new Map(); // id -> { sessionId, messages, createdAt, updatedAt }
 let restartFailures = 0;
@@ -53,7 +59,33 @@ function answer(message, history) {
   if (/^(hello|hi|hey)\b/i.test(message)) {
     return { agent: 'greeting', confidence: 0.97, text: 'Hello! How can I help you today?' };
   }
+  if (llmUrl !== undefined && ASKS_FOR_FACTS.test(message)) {
+    return { agent: 'information-retrieval', confidence: 0.9, text: '', llm: true };
+  }
   return { agent: 'general', confidence: 0.41, text: `I heard: ${message}`, fallback: true };
+}
+
+/** The content pieces of a streamed completion from FAKE_LLM_URL; `signal` cancels the request. */
+async function* completion(message, signal) {
+  const base = llmUrl.endsWith('/') ? llmUrl : `${llmUrl}/`;
+  const response = await fetch(new URL('v1/chat/completions', base), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'stand-in', stream: true, messages: [{ role: 'user', content: message }] }),
+    signal,
+  });
+  if (!response.ok) throw new Error(`${base} answered ${response.status}: ${(await response.text()).slice(0, 200)}`);
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of response.body) {
+    const events = (buffer += decoder.decode(chunk, { stream: true })).split(/\r?\n\r?\n/);
+    buffer = events.pop();
+    for (const event of events) {
+      const data = event.split(/\r?\n/).filter((line) => line.startsWith('data:')).map((line) => line.slice(5).trim()).join('\n');
+      if (data === '[DONE]') return;
+      if (data !== '') yield JSON.parse(data).choices?.[0]?.delta?.content ?? '';
+    }
+  }
 }
 
 const DELTA_MS = 25;
@@ -116,9 +148,11 @@ async function chat(req, res) {
   const turn = await prepare(req, res);
   if (turn === null) return;
   await sleep(120); // look like real work: the page shows a typing indicator
-  turn.store(turn.reply.text);
+  let text = turn.reply.text;
+  if (turn.reply.llm) for await (const piece of completion(turn.message, AbortSignal.timeout(60_000))) text += piece;
+  turn.store(text);
   const metadata = { ...turn.metadata, processingTime: elapsedMs(turn.started) };
-  send(res, 200, { success: true, message: turn.reply.text, sessionId: turn.sessionId, metadata });
+  send(res, 200, { success: true, message: text, sessionId: turn.sessionId, metadata });
 }
 
 async function chatStream(req, res) {
@@ -135,8 +169,10 @@ async function chatStream(req, res) {
   const event = (name, data, eol = '\n') => res.write(`id: ${++id}${eol}event: ${name}${eol}data: ${JSON.stringify(data)}${eol}${eol}`);
   let closed = false;
   let wake = () => undefined;
+  const upstream = new AbortController(); // the FAKE_LLM_URL request, if any
   res.on('close', () => {
     closed = !res.writableFinished;
+    if (closed) upstream.abort();
     wake();
   });
   /** Waits ms, or less when the client goes away. */
@@ -173,6 +209,24 @@ async function chatStream(req, res) {
     await Promise.race([release.promise, pause(30_000)]);
     if (!await delta(' and the rest.', 0)) return abandoned();
     final = `${sent} [final]`;
+  } else if (reply.llm) {
+    try {
+      for await (const text of completion(message, upstream.signal)) {
+        if (closed) break;
+        if (text === '') continue;
+        event('delta', { text });
+        sent += text;
+        deltas++;
+      }
+    } catch (err) {
+      if (!closed) {
+        event('error', { success: false, error: 'model failed', details: `fake backend: ${err.message}`, interrupted: sent !== '' });
+        turn.store(sent, { interrupted: true });
+        return res.end();
+      }
+    }
+    if (closed) return abandoned();
+    final = sent;
   } else {
     const words = message === 'simulate slow reply'
       ? Array.from({ length: 600 }, (_, i) => `word${i + 1} `)
