@@ -97,7 +97,7 @@ const lastReply = (page) => page.evaluate(() => {
   return item && {
     state: item.dataset.state ?? '',
     text: item.querySelector('.bubble')?.textContent ?? '',
-    meta: item.querySelector('.meta')?.textContent ?? '',
+    meta: item.querySelector('.meta')?.innerText.replace(/\s+/g, ' ').trim() ?? '',
   };
 });
 
@@ -384,19 +384,22 @@ async function standInChecks(page) {
   const partial = await lastReply(page);
   const running = await until(`the stand-in has a running request for "${standInMessage}" (reply so far: ${JSON.stringify(partial)})`,
     timeout, async () => (await requests()).find((r) => r.outcome === 'running'));
-  step(`text before done: ${JSON.stringify(partial.text.slice(0, 60))} [${partial.meta.trim()}]; stand-in request ${running.id} running (stream: ${running.stream})`);
+  step(`text before done: ${JSON.stringify(partial.text.slice(0, 60))} [${partial.meta}]; stand-in request ${running.id} running (stream: ${running.stream})`);
 
+  const clickedAt = Date.now();
   const clicked = performance.now();
   await page.click('#stop');
-  let last;
   const abandoned = await until(`the stand-in reports request ${running.id} abandoned after Stop`, timeout, async () => {
-    last = (await requests()).find((r) => r.id === running.id);
-    check(last?.outcome !== 'completed', `the stand-in sent all ${last?.tokens_sent} tokens of request ${running.id}: Stop did not reach the model`);
-    return last?.outcome === 'abandoned' ? last : undefined;
+    const request = (await requests()).find((r) => r.id === running.id);
+    check(request?.outcome !== 'completed', `the stand-in sent all ${request?.tokens_sent} tokens of request ${running.id}: Stop did not reach the model`);
+    return request?.outcome === 'abandoned' ? request : undefined;
   });
-  const ms = Math.round(performance.now() - clicked);
+  // From the stand-in's ended_ns when it is a wall-clock time (fake_llm.py's is), else from when the poll saw it.
+  const polledMs = Math.round(performance.now() - clicked);
+  const endedMs = typeof abandoned.ended_ns === 'number' ? Math.round(abandoned.ended_ns / 1e6 - clickedAt) : NaN;
+  const [ms, how] = endedMs >= 0 && endedMs <= polledMs ? [endedMs, 'by its ended_ns'] : [polledMs, 'as polled'];
   await waitForReply(page, 'Stop marks the reply interrupted', { state: 'interrupted' }, 5000);
-  step(`Stop reached the model: request ${abandoned.id} abandoned ${ms} ms after the click (${abandoned.tokens_sent} of ${config.tokens} tokens sent)`);
+  step(`Stop reached the model: request ${abandoned.id} abandoned ${ms} ms after the click, ${how} (polled: ${polledMs} ms; ${abandoned.tokens_sent} of ${config.tokens} tokens sent)`);
   console.log(`stop_to_abandon_ms=${ms}`);
 
   const sessionId = await page.evaluate(() => localStorage.getItem('airouter.sessionId'));
