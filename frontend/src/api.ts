@@ -1,5 +1,7 @@
 // Typed calls to the chat backend. Same origin: the Vite dev server proxies /api and /health.
 
+import { readEvents } from './sse.ts';
+
 /** Routing details the backend attaches to each assistant reply. All optional: render what is there. */
 export interface ChatMetadata {
   agent?: string;
@@ -10,6 +12,8 @@ export interface ChatMetadata {
   processingTime?: number | string;
   routerLatencyMs?: number;
   historyLength?: number;
+  /** The reply stopped early (Stop, or the stream broke); the text is what had arrived. */
+  interrupted?: boolean;
 }
 
 export interface ChatReply {
@@ -66,14 +70,18 @@ interface Envelope {
   details?: unknown;
 }
 
-async function call<T>(path: string, init: RequestInit): Promise<{ status: number; body: T }> {
-  let response: Response;
+/** fetch, with a network failure turned into `ApiError(0, 'backend unreachable')` (an abort is rethrown as is). */
+async function request(path: string, init: RequestInit, accept = 'application/json'): Promise<Response> {
   try {
-    response = await fetch(path, { ...init, headers: { Accept: 'application/json', ...init.headers } });
+    return await fetch(path, { ...init, headers: { Accept: accept, ...init.headers } });
   } catch (err) {
     if (init.signal?.aborted) throw err;
     throw new ApiError(0, 'backend unreachable', err instanceof Error ? err.message : String(err));
   }
+}
+
+/** The JSON body of a success; an `ApiError` for an error status or `{success:false}`. */
+async function readJson<T>(response: Response): Promise<T> {
   const text = await response.text();
   let body: unknown = undefined;
   try {
@@ -83,15 +91,25 @@ async function call<T>(path: string, init: RequestInit): Promise<{ status: numbe
   }
   const envelope = (typeof body === 'object' && body !== null ? body : {}) as Envelope;
   if (!response.ok || envelope.success === false) {
-    const message = typeof envelope.error === 'string' && envelope.error !== ''
-      ? envelope.error
-      : `HTTP ${response.status} ${response.statusText}`.trim();
+    const message = errorText(envelope.error, `HTTP ${response.status} ${response.statusText}`.trim());
     const details = envelope.details === undefined
       ? (body === undefined && text !== '' ? text.slice(0, 200) : undefined)
-      : typeof envelope.details === 'string' ? envelope.details : JSON.stringify(envelope.details);
+      : detailsText(envelope.details);
     throw new ApiError(response.status, message, details, retryAfter(response));
   }
-  return { status: response.status, body: body as T };
+  return body as T;
+}
+
+function errorText(error: unknown, fallback: string): string {
+  return typeof error === 'string' && error !== '' ? error : fallback;
+}
+
+function detailsText(details: unknown): string | undefined {
+  return details === undefined ? undefined : typeof details === 'string' ? details : JSON.stringify(details);
+}
+
+async function call<T>(path: string, init: RequestInit): Promise<T> {
+  return readJson<T>(await request(path, init));
 }
 
 function retryAfter(response: Response): number | undefined {
@@ -104,20 +122,110 @@ function retryAfter(response: Response): number | undefined {
 /** POST /api/chat. Without a session id the backend starts a new conversation and returns its id. */
 export async function sendChat(message: string, sessionId: string | null, signal: AbortSignal): Promise<ChatReply> {
   const payload = sessionId === null ? { message } : { message, sessionId };
-  const { body } = await call<ChatReply>('/api/chat', {
+  return call<ChatReply>('/api/chat', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(payload),
     signal,
   });
-  return body;
+}
+
+/** The `meta` event that opens a stream: where the router sent the message. */
+export interface StreamMeta {
+  sessionId: string;
+  agent?: string;
+  confidence?: number;
+  reasoning?: string;
+  fallbackTriggered?: boolean;
+}
+
+/** Called as a stream's events arrive, on the page's thread; they should be quick. */
+export interface StreamHandlers {
+  onMeta(meta: StreamMeta): void;
+  onDelta(text: string): void;
+}
+
+/**
+ * A stream that ended without `done`: the backend sent an `error` event (`status` is the
+ * response's, 200), the connection dropped, or it went quiet. Whatever had arrived stays valid.
+ */
+export class StreamError extends ApiError {
+  constructor(status: number, message: string, details?: string) {
+    super(status, message, details);
+    this.name = 'StreamError';
+  }
+}
+
+/** Nothing at all, not even a heartbeat (the backend sends one every 15 s), for this long: the stream is dead. */
+export const STREAM_IDLE_MS = 45_000;
+
+/**
+ * POST /api/chat/stream: the same request as {@link sendChat}, answered as server-sent events.
+ * Resolves with the `done` event, which is exactly what /api/chat would have answered. Throws
+ * `ApiError` for an error status before the stream starts (a 404/405 means an older backend
+ * without the endpoint), `StreamError` once it has started, and the abort error when `signal`
+ * aborts. A 200 that is JSON rather than an event stream is read as /api/chat's answer.
+ */
+export async function streamChat(message: string, sessionId: string | null, signal: AbortSignal,
+  handlers: StreamHandlers): Promise<ChatReply> {
+  signal.throwIfAborted();
+  const payload = sessionId === null ? { message } : { message, sessionId };
+  const quiet = new AbortController(); // aborts on `signal` and when the stream goes quiet
+  const stop = (): void => quiet.abort(signal.reason);
+  signal.addEventListener('abort', stop, { once: true });
+  let timer: number | undefined;
+  const heardFrom = (): void => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(() => quiet.abort(), STREAM_IDLE_MS);
+  };
+  try {
+    const response = await request('/api/chat/stream', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(payload),
+      signal: quiet.signal,
+    }, 'text/event-stream');
+    const type = response.headers.get('Content-Type') ?? '';
+    if (!response.ok || response.body === null || !type.startsWith('text/event-stream')) return await readJson<ChatReply>(response);
+    heardFrom();
+    try {
+      for await (const event of readEvents(response.body, heardFrom)) {
+        const data = parseEventData(event.event, event.data, response.status);
+        if (event.event === 'meta') handlers.onMeta(data as unknown as StreamMeta);
+        else if (event.event === 'delta' && typeof data.text === 'string') handlers.onDelta(data.text);
+        else if (event.event === 'done') return data as unknown as ChatReply;
+        else if (event.event === 'error') {
+          throw new StreamError(response.status, errorText(data.error, 'the reply stream failed'), detailsText(data.details));
+        }
+      }
+    } catch (err) {
+      if (signal.aborted || err instanceof StreamError) throw err;
+      if (quiet.signal.aborted) {
+        throw new StreamError(response.status, 'the reply stream went quiet', `nothing arrived for ${STREAM_IDLE_MS / 1000} s`);
+      }
+      throw new StreamError(response.status, 'the connection dropped', err instanceof Error ? err.message : String(err));
+    }
+    throw new StreamError(response.status, 'the reply stream ended early', 'it closed without a done or error event');
+  } finally {
+    window.clearTimeout(timer);
+    signal.removeEventListener('abort', stop);
+  }
+}
+
+function parseEventData(event: string, data: string, status: number): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(data);
+    if (typeof value === 'object' && value !== null) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new StreamError(status, `a malformed ${event} event`, data.slice(0, 200));
 }
 
 /** GET /api/sessions/{id}; `null` when the backend does not know the session (404) or rejects the id (400). */
 export async function loadSession(sessionId: string, signal: AbortSignal): Promise<StoredSession | null> {
   try {
-    const { body } = await call<StoredSession>(`/api/sessions/${encodeURIComponent(sessionId)}`, { signal });
-    return body;
+    return await call<StoredSession>(`/api/sessions/${encodeURIComponent(sessionId)}`, { signal });
   } catch (err) {
     if (err instanceof ApiError && (err.status === 404 || err.status === 400)) return null;
     throw err;

@@ -1,8 +1,12 @@
-// The conversation controller: sends messages (retrying while the router restarts), restores
-// the stored conversation on load, and starts over on "New conversation".
+// The conversation controller: sends messages and shows the reply as it streams in (retrying
+// while the router restarts, stopping on request), restores the stored conversation on load, and
+// starts over on "New conversation".
 
-import { ApiError, clearSession, loadSession, sendChat } from './api.ts';
-import type { MessageList } from './messages.ts';
+import {
+  ApiError, clearSession, loadSession, sendChat, StreamError, streamChat,
+  type ChatMetadata, type ChatReply, type StreamHandlers,
+} from './api.ts';
+import type { MessageList, StreamingReply } from './messages.ts';
 import { forgetSessionId, rememberSessionId, storedSessionId } from './session.ts';
 
 const MAX_ATTEMPTS = 6;
@@ -39,21 +43,31 @@ export function describeError(error: ApiError, attempts = 1): string {
   }
 }
 
+/** What the status line under the message box shows. */
+export type ChatStatus = 'idle' | 'waiting' | 'streaming' | 'interrupted' | 'error';
+
+/** How the chat tells the rest of the page what it is doing. Called on the page's thread. */
+export interface ChatHooks {
+  /** A request started or ended (at most one is in flight); `stoppable` while a message is being answered. */
+  onBusy(busy: boolean, stoppable: boolean): void;
+  /** The backend or router looks unavailable (to refresh the status dot). */
+  onTrouble(): void;
+  /** A sentence for the status line; '' with `idle`. */
+  onStatus(status: ChatStatus, text: string): void;
+}
+
 export class Chat {
   private readonly messages: MessageList;
-  private readonly onBusy: (busy: boolean) => void;
-  private readonly onTrouble: () => void;
+  private readonly hooks: ChatHooks;
   private sessionId: string | null = storedSessionId();
   private controller: AbortController | null = null;
+  private stoppable = false; // a message is being answered (not a restore)
+  /** Cleared for good once the backend answers 404/405 to /api/chat/stream (an older backend). */
+  private streams = true;
 
-  /**
-   * @param onBusy called when a request starts or ends (at most one is in flight)
-   * @param onTrouble called when the backend or router looks unavailable (to refresh the status dot)
-   */
-  constructor(messages: MessageList, onBusy: (busy: boolean) => void, onTrouble: () => void) {
+  constructor(messages: MessageList, hooks: ChatHooks) {
     this.messages = messages;
-    this.onBusy = onBusy;
-    this.onTrouble = onTrouble;
+    this.hooks = hooks;
   }
 
   get busy(): boolean {
@@ -64,7 +78,7 @@ export class Chat {
   async restore(): Promise<void> {
     const sessionId = this.sessionId;
     if (sessionId === null || this.busy) return;
-    const controller = this.begin();
+    const controller = this.begin(false);
     try {
       const session = await loadSession(sessionId, controller.signal);
       if (controller.signal.aborted) return;
@@ -93,50 +107,99 @@ export class Chat {
     return true;
   }
 
+  /** Stops the reply being generated; what has arrived stays, marked interrupted. */
+  stop(): void {
+    if (this.stoppable) this.controller?.abort();
+  }
+
   /** Forgets the conversation here and, best effort, on the backend. */
   reset(): void {
     const sessionId = this.sessionId;
-    this.controller?.abort();
-    this.controller = null;
+    const controller = this.controller;
+    this.controller = null; // first: the aborted delivery sees that reset() took over and stays quiet
+    controller?.abort();
     this.forget();
     this.messages.clear();
     if (sessionId !== null) clearSession(sessionId);
-    this.onBusy(false);
+    this.hooks.onStatus('idle', '');
+    this.hooks.onBusy(false, false);
   }
 
   private async deliver(text: string): Promise<void> {
-    const controller = this.begin();
+    const controller = this.begin(true);
     const { signal } = controller;
     const pending = this.messages.addPending();
+    let metadata: ChatMetadata = {};
+    let reply = null as StreamingReply | null; // set by the first text (`as`: the handlers assign it, TS cannot see that)
+    let started = false; // the backend has begun answering: a stop from here on is stored as an interrupted reply
+    const handlers: StreamHandlers = {
+      onMeta: (meta) => {
+        started = true;
+        if (typeof meta.sessionId === 'string') this.adopt(meta.sessionId); // a stopped reply is stored in it too
+        const { sessionId: _, ...routing } = meta;
+        metadata = routing;
+        this.hooks.onStatus('streaming', `Answering${meta.agent ? ` (${meta.agent})` : ''}… Stop or Esc ends the reply.`);
+      },
+      onDelta: (piece) => {
+        if (reply === null) {
+          pending.remove();
+          reply = this.messages.addStreaming(metadata);
+        }
+        reply.append(piece);
+      },
+    };
+    this.hooks.onStatus('waiting', 'Sending…');
     let attempt = 1;
     try {
       for (;;) {
         try {
-          const reply = await sendChat(text, this.sessionId, signal);
-          if (signal.aborted) return;
-          this.sessionId = reply.sessionId;
-          rememberSessionId(reply.sessionId);
-          pending.remove();
-          this.messages.add('assistant', reply.message, reply.metadata);
+          const answer = await this.ask(text, signal, handlers);
+          if (signal.aborted) throw signal.reason;
+          this.adopt(answer.sessionId);
+          if (reply === null) {
+            pending.remove();
+            this.messages.add('assistant', answer.message, answer.metadata);
+          } else {
+            reply.finish(answer.message, answer.metadata);
+          }
+          this.hooks.onStatus('idle', '');
           return;
         } catch (err) {
-          if (signal.aborted) return;
+          // once text is shown, or the stream itself broke, a retry could store the message twice
+          if (signal.aborted || reply !== null || err instanceof StreamError) throw err;
           const error = toApiError(err);
           if (!error.isRetryable || attempt >= MAX_ATTEMPTS) throw error;
-          this.onTrouble();
+          this.hooks.onTrouble();
           const delay = Math.min(error.retryAfterMs ?? FIRST_RETRY_DELAY_MS * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS);
           const what = error.status === 503 ? 'router unavailable' : 'backend unreachable';
           attempt++;
           pending.note(`${what}, retrying in ${Math.max(1, Math.round(delay / 1000))} s (attempt ${attempt} of ${MAX_ATTEMPTS})`);
+          this.hooks.onStatus('waiting', `Waiting: ${what}.`);
           await sleep(delay, signal);
-          if (signal.aborted) return;
+          if (signal.aborted) throw signal.reason;
           pending.note(`${what}, retrying (attempt ${attempt} of ${MAX_ATTEMPTS})`);
         }
       }
     } catch (err) {
-      if (signal.aborted) return;
+      if (this.controller !== controller) return; // reset() took over: the list is already empty
+      if (signal.aborted) {
+        pending.remove();
+        if (reply === null && started) reply = this.messages.addStreaming(metadata); // as the backend stores it: empty
+        reply?.interrupt('stopped');
+        this.hooks.onStatus('interrupted', reply === null ? 'Stopped before the reply began.' : 'Stopped. The reply so far is kept, marked interrupted.');
+        return;
+      }
+      const error = toApiError(err);
+      if (reply !== null) {
+        const details = error.details ? ` (${error.details})` : '';
+        reply.interrupt(error.message);
+        this.hooks.onStatus('interrupted', `Reply interrupted: ${error.message}${details}.`);
+        return;
+      }
       pending.remove();
-      this.messages.addError(describeError(toApiError(err), attempt), {
+      const sentence = describeError(error, attempt);
+      this.hooks.onStatus('error', sentence);
+      this.messages.addError(sentence, {
         label: 'Retry',
         run: () => {
           if (!this.busy) void this.deliver(text);
@@ -147,17 +210,36 @@ export class Chat {
     }
   }
 
-  private begin(): AbortController {
+  /** Streams the reply; on a backend without /api/chat/stream, asks /api/chat instead, now and from then on. */
+  private async ask(text: string, signal: AbortSignal, handlers: StreamHandlers): Promise<ChatReply> {
+    if (this.streams) {
+      try {
+        return await streamChat(text, this.sessionId, signal, handlers);
+      } catch (err) {
+        if (!(err instanceof ApiError) || (err.status !== 404 && err.status !== 405)) throw err;
+        this.streams = false;
+      }
+    }
+    return sendChat(text, this.sessionId, signal);
+  }
+
+  private adopt(sessionId: string): void {
+    this.sessionId = sessionId;
+    rememberSessionId(sessionId);
+  }
+
+  private begin(stoppable: boolean): AbortController {
     const controller = new AbortController();
     this.controller = controller;
-    this.onBusy(true);
+    this.stoppable = stoppable;
+    this.hooks.onBusy(true, stoppable);
     return controller;
   }
 
   private end(controller: AbortController): void {
     if (this.controller !== controller) return; // reset() took over
     this.controller = null;
-    this.onBusy(false);
+    this.hooks.onBusy(false, false);
   }
 
   private forget(): void {

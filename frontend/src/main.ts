@@ -1,5 +1,6 @@
-// Wires the page: composer (Enter sends, Shift+Enter adds a line), "New conversation",
-// the status dot and restoring the stored conversation.
+// Wires the page: composer (Enter sends, Shift+Enter adds a line; while a reply streams, Stop or
+// Esc ends it and Enter keeps the draft), the status line, "New conversation", the status dot and
+// restoring the stored conversation.
 
 import './style.css';
 import { Chat } from './chat.ts';
@@ -15,6 +16,8 @@ function required<T extends HTMLElement>(selector: string): T {
 const input = required<HTMLTextAreaElement>('#message-input');
 const form = required<HTMLFormElement>('#composer');
 const sendButton = required<HTMLButtonElement>('#send');
+const stopButton = required<HTMLButtonElement>('#stop');
+const statusLine = required<HTMLElement>('#chat-status');
 const newButton = required<HTMLButtonElement>('#new-conversation');
 const empty = required<HTMLElement>('#empty');
 
@@ -23,10 +26,21 @@ const messages = new MessageList(list, required('#conversation'), (isEmpty) => {
   empty.hidden = !isEmpty;
 });
 const health = monitorHealth(required('#status'));
-const chat = new Chat(messages, (busy) => {
-  sendButton.disabled = busy;
-  form.setAttribute('aria-busy', String(busy));
-}, () => health.refresh());
+const chat = new Chat(messages, {
+  onBusy(busy, stoppable) {
+    const stopHadFocus = document.activeElement === stopButton;
+    sendButton.disabled = busy;
+    sendButton.hidden = busy && stoppable;
+    stopButton.hidden = !(busy && stoppable);
+    form.setAttribute('aria-busy', String(busy));
+    if (stopHadFocus) input.focus(); // the button is going away: keep the focus in the box
+  },
+  onTrouble: () => health.refresh(),
+  onStatus(status, text) {
+    statusLine.dataset.state = status;
+    statusLine.textContent = text;
+  },
+});
 
 const MAX_INPUT_HEIGHT_PX = 200;
 
@@ -37,7 +51,11 @@ function fitInput(): void {
 
 function submit(): void {
   const text = input.value.trim();
-  if (text === '' || !chat.send(text)) return; // a draft typed while busy stays in the box
+  if (text === '') return;
+  if (!chat.send(text)) { // a draft typed while a reply arrives stays in the box
+    statusLine.textContent = 'Still answering: your draft is kept. Stop (or Esc) ends the reply.';
+    return;
+  }
   input.value = '';
   fitInput();
   input.focus();
@@ -52,7 +70,15 @@ input.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && !event.shiftKey && !event.isComposing) {
     event.preventDefault();
     submit();
+  } else if (event.key === 'Escape' && chat.busy) {
+    event.preventDefault();
+    chat.stop();
   }
+});
+
+stopButton.addEventListener('click', () => {
+  chat.stop();
+  input.focus();
 });
 input.addEventListener('input', fitInput);
 

@@ -11,6 +11,16 @@ export interface Pending {
   remove(): void;
 }
 
+/** A reply that is still arriving; its bubble grows with each piece of text. */
+export interface StreamingReply {
+  /** Adds text at the end (as text: never parsed as markup). */
+  append(text: string): void;
+  /** The reply is complete: shows `text`, the backend's whole reply, and its metadata. */
+  finish(text: string, metadata: ChatMetadata): void;
+  /** The reply stopped early: the text so far stays, marked interrupted, with `reason` beside it. */
+  interrupt(reason: string): void;
+}
+
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   node.className = className;
@@ -58,7 +68,48 @@ export class MessageList {
     if (time !== undefined) bubble.title = time;
     item.append(bubble);
     if (role === 'assistant' && metadata !== undefined) item.append(this.meta(metadata));
+    if (metadata?.interrupted) item.dataset.state = 'interrupted';
     return this.append(item);
+  }
+
+  /**
+   * An assistant reply that streams in: `data-state` is `streaming` until it is finished
+   * (removed) or interrupted (`interrupted`). `metadata` is what the stream's `meta` event said.
+   */
+  addStreaming(metadata: ChatMetadata): StreamingReply {
+    const item = this.add('assistant', '', metadata);
+    item.dataset.state = 'streaming';
+    item.setAttribute('aria-busy', 'true');
+    const bubble = item.querySelector<HTMLElement>('.bubble') ?? item;
+    let scrollQueued = false;
+    const settle = (state: 'done' | 'interrupted', meta: HTMLElement): void => {
+      item.removeAttribute('aria-busy');
+      if (state === 'done') delete item.dataset.state;
+      else item.dataset.state = state;
+      item.querySelector('.meta')?.remove();
+      item.append(meta);
+      this.scrollToEnd();
+    };
+    return {
+      append: (text) => {
+        bubble.append(text); // a Text node
+        if (scrollQueued) return;
+        scrollQueued = true; // once per burst of events, not once per piece
+        queueMicrotask(() => {
+          scrollQueued = false;
+          this.scrollToEnd();
+        });
+      },
+      finish: (text, final) => {
+        bubble.textContent = text;
+        settle('done', this.meta(final));
+      },
+      interrupt: (reason) => {
+        const meta = this.meta({ ...metadata, interrupted: true });
+        meta.append(el('span', 'meta-note', reason));
+        settle('interrupted', meta);
+      },
+    };
   }
 
   /** An inline error with an optional action (e.g. "Retry"). */
@@ -121,6 +172,7 @@ export class MessageList {
     const latency = metadata.processingTime ?? metadata.routerLatencyMs;
     if (latency !== undefined) meta.append(el('span', 'chip', formatLatency(latency)));
     if (metadata.fallbackTriggered) meta.append(el('span', 'chip chip-warn', 'fallback'));
+    if (metadata.interrupted) meta.append(el('span', 'chip chip-warn chip-interrupted', 'interrupted'));
 
     const details: string[] = [];
     if (metadata.reasoning) details.push(metadata.reasoning);

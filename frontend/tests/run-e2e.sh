@@ -71,7 +71,9 @@ wait_http() {
 
 millis() { date +%s%3N; }
 
-node tests/fake-backend.mjs "$backend_port" >"$log_dir/fake-backend.log" 2>&1 &
+# With STAND_IN_LLM_URL (a stand-in model server) the browser test also runs its real-stack mode;
+# the fake backend then answers "tell me about …" by streaming from that server (FAKE_LLM_URL).
+FAKE_LLM_URL=${STAND_IN_LLM_URL:-} node tests/fake-backend.mjs "$backend_port" >"$log_dir/fake-backend.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$backend_port/health" 10 "${pids[0]}" || { cat "$log_dir/fake-backend.log"; exit 1; }
 
