@@ -11,6 +11,7 @@ final class ApiRoutes {
     static RouteTable of(ChatEndpoints chat, StatusEndpoints status, AdminEndpoints admin) {
         return RouteTable.builder()
                 .post("/api/chat", call -> chat.chat(call))
+                .post("/api/chat/stream", call -> chat.stream(call))
                 .get("/api/sessions/{id:session}", call -> chat.getSession(call))
                 .delete("/api/sessions/{id:session}", call -> chat.deleteSession(call))
                 .post("/api/chat/clear", call -> chat.clear(call))

@@ -36,6 +36,8 @@ import okhttp3.HttpUrl;
  *       {@code ai_router} package; the router's working directory</td></tr>
  *   <tr><td>{@code routerLimits}</td><td>{@link RouterLimits#ofDefaults()}</td><td>what a router that does
  *       not advertise its limits is assumed to accept</td></tr>
+ *   <tr><td>{@code routerEnvironment}</td><td>none</td><td>more environment variables for the routers
+ *       this backend spawns, e.g. {@code ROUTER_LLM_URL}</td></tr>
  *   <tr><td>{@code logDir}</td><td>{@code ./logs}</td><td>where {@code ai-router.log} goes</td></tr>
  *   <tr><td>{@code routerOutput}</td><td>none</td><td>receives each line the router prints</td></tr>
  *   <tr><td>{@code storeConfig}</td><td>{@link SessionStoreConfig#ofDefaults()}</td><td>session store</td></tr>
@@ -53,6 +55,16 @@ import okhttp3.HttpUrl;
  *       calls finish before it stops them</td></tr>
  *   <tr><td>{@code adminToken}</td><td>none (admin endpoints disabled)</td><td>the bearer token of
  *       {@code /api/admin/…} (router reload)</td></tr>
+ *   <tr><td>{@code streamIdleTimeout}</td><td>30 s</td><td>longest silence of the router during a
+ *       streamed reply ({@code POST /api/chat/stream}), then an {@code error} event</td></tr>
+ *   <tr><td>{@code streamMaxDuration}</td><td>10 min</td><td>longest streamed reply, then an
+ *       {@code error} event</td></tr>
+ *   <tr><td>{@code streamBufferBytes}</td><td>256 KiB</td><td>events waiting for a slow client, per
+ *       stream, then an {@code error} event</td></tr>
+ *   <tr><td>{@code streamHeartbeat}</td><td>15 s</td><td>a comment line on a quiet stream, so proxies
+ *       keep it open</td></tr>
+ *   <tr><td>{@code maxReplyBytes}</td><td>1 MiB</td><td>longest streamed reply (UTF-8), then it ends as
+ *       interrupted</td></tr>
  *   <tr><td>{@code shutdownHook}</td><td>true</td><td>a JVM shutdown hook calls {@code stop()}</td></tr>
  * </table>
  *
@@ -75,6 +87,7 @@ public final class BackendConfig {
     private final List<String> routerCommand;
     private final Path routerDirectory;
     private final RouterLimits routerLimits;
+    private final java.util.Map<String, String> routerEnvironment;
     private final Path logDir;
     private final Consumer<String> routerOutput;
     private final SessionStoreConfig storeConfig;
@@ -88,6 +101,7 @@ public final class BackendConfig {
     private final Duration drainTimeout;
     private final Duration routerDrainTimeout;
     private final String adminToken;
+    private final StreamLimits streamLimits;
     private final boolean shutdownHook;
 
     private BackendConfig(Builder b, Path routerDirectory) {
@@ -99,6 +113,7 @@ public final class BackendConfig {
         this.routerCommand = b.routerCommand;
         this.routerDirectory = routerDirectory;
         this.routerLimits = b.routerLimits;
+        this.routerEnvironment = b.routerEnvironment;
         this.logDir = b.logDir;
         this.routerOutput = b.routerOutput;
         this.storeConfig = b.storeConfig;
@@ -112,6 +127,8 @@ public final class BackendConfig {
         this.drainTimeout = b.drainTimeout;
         this.routerDrainTimeout = b.routerDrainTimeout;
         this.adminToken = b.adminToken;
+        this.streamLimits = new StreamLimits(b.streamIdleTimeout, b.streamMaxDuration, b.streamBufferBytes,
+                b.streamHeartbeat, b.maxReplyBytes);
         this.shutdownHook = b.shutdownHook;
     }
 
@@ -139,6 +156,7 @@ public final class BackendConfig {
         b.routerCommand = routerCommand;
         b.routerDirectory = routerDirectory;
         b.routerLimits = routerLimits;
+        b.routerEnvironment = routerEnvironment;
         b.logDir = logDir;
         b.routerOutput = routerOutput;
         b.storeConfig = storeConfig;
@@ -152,6 +170,11 @@ public final class BackendConfig {
         b.drainTimeout = drainTimeout;
         b.routerDrainTimeout = routerDrainTimeout;
         b.adminToken = adminToken;
+        b.streamIdleTimeout = streamLimits.idleTimeout();
+        b.streamMaxDuration = streamLimits.maxDuration();
+        b.streamBufferBytes = streamLimits.bufferBytes();
+        b.streamHeartbeat = streamLimits.heartbeat();
+        b.maxReplyBytes = streamLimits.maxReplyBytes();
         b.shutdownHook = shutdownHook;
         return b;
     }
@@ -206,6 +229,14 @@ public final class BackendConfig {
     /** @return what a router that does not advertise its limits is assumed to accept */
     public RouterLimits routerLimits() {
         return routerLimits;
+    }
+
+    /**
+     * @return the environment variables added for the routers this backend spawns (they also inherit
+     *     the JVM's); values may be secrets, never log them
+     */
+    public java.util.Map<String, String> routerEnvironment() {
+        return routerEnvironment;
     }
 
     /** @return where the router's log goes */
@@ -273,6 +304,35 @@ public final class BackendConfig {
         return Optional.ofNullable(adminToken);
     }
 
+    /** @return how long the router may stay silent during a streamed reply */
+    public Duration streamIdleTimeout() {
+        return streamLimits.idleTimeout();
+    }
+
+    /** @return how long a streamed reply may last */
+    public Duration streamMaxDuration() {
+        return streamLimits.maxDuration();
+    }
+
+    /** @return how many bytes of events may wait for a slow client, per stream */
+    public int streamBufferBytes() {
+        return streamLimits.bufferBytes();
+    }
+
+    /** @return how often a quiet stream gets a comment line */
+    public Duration streamHeartbeat() {
+        return streamLimits.heartbeat();
+    }
+
+    /** @return the longest streamed reply in UTF-8 bytes */
+    public int maxReplyBytes() {
+        return streamLimits.maxReplyBytes();
+    }
+
+    StreamLimits streamLimits() {
+        return streamLimits;
+    }
+
     /** @return whether {@link ChatBackend#start()} installs a JVM shutdown hook */
     public boolean hasShutdownHook() {
         return shutdownHook;
@@ -296,11 +356,13 @@ public final class BackendConfig {
         return "BackendConfig{host=" + host + ", port=" + port + ", routers=" + routers + ", routerPort=" + routerPort + ", routerUrl="
                 + (routerUrl == null ? "none" : masked(routerUrl))
                 + ", routerCommand=" + (routerCommand == null ? "default" : routerCommand.get(0) + " …")
-                + ", routerDirectory=" + routerDirectory + ", routerLimits=" + routerLimits + ", logDir=" + logDir
+                + ", routerDirectory=" + routerDirectory + ", routerLimits=" + routerLimits
+                + ", routerEnvironment=" + routerEnvironment.keySet() + ", logDir=" + logDir
                 + ", store=" + storeConfig + ", corsOrigins=" + corsOrigins + ", routerTimeout=" + routerTimeout
                 + ", maxBodyBytes=" + maxBodyBytes + ", maxMessageCodePoints=" + maxMessageCodePoints
                 + ", maxInFlight=" + maxInFlight + ", drainTimeout=" + drainTimeout + ", routerDrainTimeout="
-                + routerDrainTimeout + ", adminToken=" + (adminToken == null ? "none" : "***") + "}";
+                + routerDrainTimeout + ", adminToken=" + (adminToken == null ? "none" : "***") + ", streams="
+                + streamLimits + "}";
     }
 
     /**
@@ -321,6 +383,7 @@ public final class BackendConfig {
         private List<String> routerCommand;
         private Path routerDirectory;
         private RouterLimits routerLimits = RouterLimits.ofDefaults();
+        private java.util.Map<String, String> routerEnvironment = java.util.Map.of();
         private Path logDir = Path.of("logs");
         private Consumer<String> routerOutput;
         private SessionStoreConfig storeConfig = SessionStoreConfig.ofDefaults();
@@ -334,6 +397,11 @@ public final class BackendConfig {
         private Duration drainTimeout = Duration.ofSeconds(5);
         private Duration routerDrainTimeout = Duration.ofSeconds(30);
         private String adminToken;
+        private Duration streamIdleTimeout = Duration.ofSeconds(30);
+        private Duration streamMaxDuration = Duration.ofMinutes(10);
+        private int streamBufferBytes = 256 * 1024;
+        private Duration streamHeartbeat = Duration.ofSeconds(15);
+        private int maxReplyBytes = 1024 * 1024;
         private boolean shutdownHook = true;
 
         private Builder() {}
@@ -457,6 +525,35 @@ public final class BackendConfig {
         public Builder routerLimits(RouterLimits limits) {
             once("routerLimits");
             this.routerLimits = Objects.requireNonNull(limits, "routerLimits");
+            return this;
+        }
+
+        /**
+         * Adds environment variables for the routers this backend spawns (the bundled router or a
+         * {@link #routerCommand}), on top of those they inherit from the JVM: e.g.
+         * {@code ROUTER_LLM_URL} to give the bundled router's knowledge agents a language model. The
+         * backend's own ({@code ROUTER_PORT}) win. Values may be secrets (an API key): they are never
+         * logged.
+         *
+         * @param variables names (letters, digits, {@code _}, not starting with a digit) to values
+         * @return this builder
+         * @throws IllegalArgumentException if a name is not a variable name, or a value holds a NUL
+         */
+        public Builder routerEnvironment(java.util.Map<String, String> variables) {
+            once("routerEnvironment");
+            Objects.requireNonNull(variables, "routerEnvironment");
+            variables.forEach((name, value) -> {
+                Objects.requireNonNull(name, "routerEnvironment name");
+                Objects.requireNonNull(value, () -> "routerEnvironment value of " + name);
+                if (!name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+                    throw new IllegalArgumentException("routerEnvironment name '" + name + "' is not an environment"
+                            + " variable name; expected letters, digits and _, e.g. ROUTER_LLM_URL");
+                }
+                if (value.indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("routerEnvironment value of " + name + " holds a NUL character");
+                }
+            });
+            this.routerEnvironment = java.util.Map.copyOf(variables);
             return this;
         }
 
@@ -648,6 +745,74 @@ public final class BackendConfig {
         }
 
         /**
+         * @param timeout how long the router may send nothing during a streamed reply
+         *     ({@code POST /api/chat/stream}) before the stream ends with an {@code error} event and the
+         *     partial reply is stored as interrupted; 1 s–1 h (default 30 s). It also bounds the wait for
+         *     the router's first event, which it sends once it has chosen an agent.
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder streamIdleTimeout(Duration timeout) {
+            this.streamIdleTimeout = between("streamIdleTimeout", timeout, Duration.ofSeconds(1), Duration.ofHours(1));
+            return this;
+        }
+
+        /**
+         * @param max how long a streamed reply may last in all before it ends with an {@code error}
+         *     event and is stored as interrupted; 1 s–24 h (default 10 min)
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder streamMaxDuration(Duration max) {
+            this.streamMaxDuration = between("streamMaxDuration", max, Duration.ofSeconds(1), Duration.ofHours(24));
+            return this;
+        }
+
+        /**
+         * @param bytes how many bytes of events may wait for a client that reads slowly, per stream,
+         *     4 KiB–64 MiB (default 256 KiB); past it the stream ends with an {@code error} event, the
+         *     router call is cancelled and the partial reply is stored as interrupted, so memory stays
+         *     bounded however many clients stop reading
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder streamBufferBytes(int bytes) {
+            once("streamBufferBytes");
+            if (bytes < 4096 || bytes > 64 * 1024 * 1024) {
+                throw new IllegalArgumentException("streamBufferBytes must be 4096-" + 64 * 1024 * 1024 + ", was " + bytes);
+            }
+            this.streamBufferBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @param interval how often a stream on which nothing was sent gets a comment line
+         *     ({@code : keep-alive}), so that proxies with an idle timeout keep it open; 1 s–1 h
+         *     (default 15 s, as the Server-Sent Events specification suggests)
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder streamHeartbeat(Duration interval) {
+            this.streamHeartbeat = between("streamHeartbeat", interval, Duration.ofSeconds(1), Duration.ofHours(1));
+            return this;
+        }
+
+        /**
+         * @param bytes the longest streamed reply in UTF-8 bytes, 1 KiB–64 MiB (default 1 MiB); a
+         *     longer one is stopped there, ends with an {@code error} event and is stored as interrupted
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         */
+        public Builder maxReplyBytes(int bytes) {
+            once("maxReplyBytes");
+            if (bytes < 1024 || bytes > 64 * 1024 * 1024) {
+                throw new IllegalArgumentException("maxReplyBytes must be 1024-" + 64 * 1024 * 1024 + ", was " + bytes);
+            }
+            this.maxReplyBytes = bytes;
+            return this;
+        }
+
+        /**
          * @param install whether {@link ChatBackend#start()} installs a JVM shutdown hook that calls
          *     {@link ChatBackend#stop()} (default true)
          * @return this builder
@@ -708,6 +873,24 @@ public final class BackendConfig {
                         + "' has no ai_router package (ai_router/__main__.py); point it at the python-router folder");
             }
             return routerDirectory;
+        }
+
+        private Duration between(String option, Duration value, Duration min, Duration max) {
+            once(option);
+            Objects.requireNonNull(value, option);
+            if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+                throw new IllegalArgumentException(option + " must be " + human(min) + "-" + human(max) + ", was "
+                        + human(value));
+            }
+            return value;
+        }
+
+        private static String human(Duration d) {
+            if (d.toMillis() % 1000 != 0) {
+                return d.toMillis() + " ms";
+            }
+            long s = d.getSeconds();
+            return s % 3600 == 0 ? s / 3600 + " h" : s % 60 == 0 ? s / 60 + " min" : s + " s";
         }
 
         private void once(String option) {

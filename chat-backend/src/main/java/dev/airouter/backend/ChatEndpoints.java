@@ -25,12 +25,111 @@ final class ChatEndpoints {
     private final RouterHandle router;
     private final RouterClient client;
     private final int maxMessageCodePoints;
+    private final Json json;
+    private final StreamLimits streamLimits;
 
-    ChatEndpoints(SessionStore store, RouterHandle router, RouterClient client, int maxMessageCodePoints) {
+    ChatEndpoints(SessionStore store, RouterHandle router, RouterClient client, int maxMessageCodePoints, Json json,
+            StreamLimits streamLimits) {
         this.store = store;
         this.router = router;
         this.client = client;
         this.maxMessageCodePoints = maxMessageCodePoints;
+        this.json = json;
+        this.streamLimits = streamLimits;
+    }
+
+    /** A chat request checked and ready to route. */
+    private record Prepared(ChatRequest request, String sessionId, ChatMessage user) {}
+
+    /** Validates a chat request: the message against the routers' limits, the agent against their list. */
+    private Prepared prepare(Call call) {
+        RouterInfo info = router.info();
+        int longest = info.maxMessageCodePoints(maxMessageCodePoints);
+        if (longest < 1) {
+            throw new ApiError(502, "router limits too small", "the router advertises a body limit of "
+                    + info.limits().maxBodyBytes() + " bytes, too small for any chat message; fix its limits");
+        }
+        ChatRequest request = ChatRequest.parse(call.body(), longest);
+        String sessionId = request.sessionId() != null ? request.sessionId() : SessionIds.random();
+        call.noteSession(sessionId);
+        checkAgent(request.agent(), info);
+        return new Prepared(request, sessionId, ChatMessage.user(request.message()));
+    }
+
+    /** Loads the tail of the history a router can take (none for a session id made up just now). */
+    private List<ChatMessage> history(Slot slot, Prepared p) {
+        int tail = slot.info.current().limits().maxHistoryMessages();
+        return p.request().useHistory() && p.request().sessionId() != null && tail > 0
+                ? StoreCalls.call(() -> store.load(p.sessionId(), tail)).map(Session::messages).orElse(List.of())
+                : List.of();
+    }
+
+    /**
+     * Runs one router call on a chosen router, and once more on another router when the first died
+     * under it ({@code /route} is safe to repeat: its only lasting effect is the append that follows).
+     * The router the call succeeded on stays acquired: the caller releases it.
+     */
+    private <T> T onRouter(Slot[] slot, String requestId, java.util.function.Function<Slot, T> attempt) {
+        try {
+            return attempt.apply(slot[0]);
+        } catch (RouterClient.Unreachable first) {
+            Slot failed = slot[0];
+            slot[0] = null;
+            router.release(failed, false);
+            try {
+                slot[0] = router.acquire(failed);
+            } catch (ApiError none) {
+                throw ApiError.unavailable("router unavailable", first.getMessage() + "; " + none.details());
+            }
+            LOG.info("request {}: {}; retrying on {}", requestId, first.getMessage(), slot[0]);
+            try {
+                return attempt.apply(slot[0]);
+            } catch (RouterClient.Unreachable second) {
+                Slot also = slot[0];
+                slot[0] = null;
+                router.release(also, false);
+                throw ApiError.unavailable("router unavailable", first.getMessage() + "; retried on " + also.url
+                        + ": " + second.getMessage() + "; the routers may be restarting");
+            }
+        }
+    }
+
+    /**
+     * {@code POST /api/chat/stream}: as {@link #chat}, up to the router's first event ({@code meta}):
+     * until then every failure is an ordinary JSON error with its status, and a router that died
+     * before sending anything is retried on another. Then the reply streams as Server-Sent Events
+     * ({@link ChatStream}).
+     */
+    Reply stream(Call call) {
+        long started = System.nanoTime();
+        Prepared p = prepare(call);
+        Slot[] slot = {router.acquire(null)}; // 503 at once when no router is ready
+        try {
+            List<ChatMessage> stored = history(slot[0], p);
+            int[] historyLength = new int[1];
+            RouterStream upstream = onRouter(slot, call.requestId(), s -> {
+                List<RouterClient.Turn> history = RouteBudget.fit(stored, s.info.current().limits(),
+                        p.request().message(), p.sessionId(), p.request().agent());
+                historyLength[0] = history.size();
+                try {
+                    return client.openStream(s, p.request().message(), p.sessionId(), history, p.request().agent(),
+                            call.requestId());
+                } catch (ApiError e) {
+                    if (e.status() == 502) {
+                        router.refreshInfo(s);
+                    }
+                    throw e;
+                }
+            });
+            ChatStream stream = new ChatStream(json, store, router, slot[0], upstream, streamLimits, call.requestId(),
+                    p.sessionId(), p.user(), started, historyLength[0]);
+            slot[0] = null; // the stream releases it
+            return Reply.streaming(stream);
+        } finally {
+            if (slot[0] != null) {
+                router.release(slot[0], true);
+            }
+        }
     }
 
     /**
@@ -42,50 +141,18 @@ final class ChatEndpoints {
      */
     Reply chat(Call call) {
         long started = System.nanoTime();
-        RouterInfo info = router.info();
-        int longest = info.maxMessageCodePoints(maxMessageCodePoints);
-        if (longest < 1) {
-            throw new ApiError(502, "router limits too small", "the router advertises a body limit of "
-                    + info.limits().maxBodyBytes() + " bytes, too small for any chat message; fix its limits");
-        }
-        ChatRequest request = ChatRequest.parse(call.body(), longest);
-        String sessionId = request.sessionId() != null ? request.sessionId() : SessionIds.random();
-        call.noteSession(sessionId);
-        info = checkAgent(request.agent(), info);
-        ChatMessage user = ChatMessage.user(request.message());
-        Slot slot = router.acquire(null); // 503 at once when no router is ready
-        boolean reached = true;
+        Prepared p = prepare(call);
+        ChatRequest request = p.request();
+        String sessionId = p.sessionId();
+        ChatMessage user = p.user();
+        Slot[] slot = {router.acquire(null)}; // 503 at once when no router is ready
         Routed routed;
         try {
-            int tail = slot.info.current().limits().maxHistoryMessages();
-            // a session id we just made up has no history: skip the store round trip
-            List<ChatMessage> stored = request.useHistory() && request.sessionId() != null && tail > 0
-                    ? StoreCalls.call(() -> store.load(sessionId, tail)).map(Session::messages).orElse(List.of())
-                    : List.of();
-            try {
-                routed = call(slot, request, sessionId, stored, call.requestId());
-            } catch (RouterClient.Unreachable first) {
-                // /route is safe to repeat (its only lasting effect is the append below): once more, elsewhere
-                Slot failed = slot;
-                slot = null;
-                router.release(failed, false);
-                try {
-                    slot = router.acquire(failed);
-                } catch (ApiError none) {
-                    throw ApiError.unavailable("router unavailable", first.getMessage() + "; " + none.details());
-                }
-                LOG.info("request {}: {}; retrying on {}", call.requestId(), first.getMessage(), slot);
-                try {
-                    routed = call(slot, request, sessionId, stored, call.requestId());
-                } catch (RouterClient.Unreachable second) {
-                    reached = false;
-                    throw ApiError.unavailable("router unavailable", first.getMessage() + "; retried on " + slot.url
-                            + ": " + second.getMessage() + "; the routers may be restarting");
-                }
-            }
+            List<ChatMessage> stored = history(slot[0], p);
+            routed = onRouter(slot, call.requestId(), s -> call(s, request, sessionId, stored, call.requestId()));
         } finally {
-            if (slot != null) {
-                router.release(slot, reached);
+            if (slot[0] != null) {
+                router.release(slot[0], true);
             }
         }
         RouterClient.Answer answer = routed.answer();

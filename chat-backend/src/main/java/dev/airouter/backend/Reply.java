@@ -3,11 +3,20 @@ package dev.airouter.backend;
 import java.util.Map;
 
 /**
- * What an endpoint answers: a status, a JSON body ({@code null} for none, e.g. 204) and extra headers.
+ * What an endpoint answers: a status, a JSON body ({@code null} for none, e.g. 204) and extra headers;
+ * or a reply that streams ({@code stream} set: the request handler opens it on the IO thread).
  */
-record Reply(int status, Object body, Map<String, String> headers) {
+record Reply(int status, Object body, Map<String, String> headers, ChatStream stream) {
     Reply {
         headers = Map.copyOf(headers);
+    }
+
+    Reply(int status, Object body, Map<String, String> headers) {
+        this(status, body, headers, null);
+    }
+
+    static Reply streaming(ChatStream stream) {
+        return new Reply(200, null, Map.of(), stream);
     }
 
     static Reply ok(Object body) {

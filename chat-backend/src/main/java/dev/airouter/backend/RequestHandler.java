@@ -30,9 +30,11 @@ final class RequestHandler implements HttpHandler {
     private final ExecutorService workers;
     private final Semaphore inFlight;
     private final int maxInFlight;
+    private final Streams streams;
 
     RequestHandler(RouteTable routes, Cors cors, BodyReader bodies, Responses responses, Json json,
-            ExecutorService workers, int maxInFlight) {
+            ExecutorService workers, int maxInFlight, Streams streams) {
+        this.streams = streams;
         this.routes = routes;
         this.cors = cors;
         this.bodies = bodies;
@@ -112,7 +114,12 @@ final class RequestHandler implements HttpHandler {
         Responses.Rendered rendered;
         try {
             JsonNode parsed = body == null ? json.mapper().createObjectNode() : json.parseObject(body);
-            rendered = responses.render(match.endpoint().handle(new Call(exchange, requestId, parsed, match.parameters())));
+            Reply reply = match.endpoint().handle(new Call(exchange, requestId, parsed, match.parameters()));
+            if (reply.stream() != null) {
+                open(exchange, reply.stream(), requestId);
+                return;
+            }
+            rendered = responses.render(reply);
         } catch (ApiError e) {
             rendered = responses.render(Responses.errorReply(e));
         } catch (RuntimeException | LinkageError | AssertionError e) {
@@ -131,6 +138,26 @@ final class RequestHandler implements HttpHandler {
         } catch (RejectedExecutionException e) {
             // the IO threads have stopped: the drain time ran out and the server closed this connection
             LOG.debug("answer to request {} dropped: the server has stopped", requestId);
+        }
+    }
+
+    /** A streamed reply is written by its IO thread from the start: headers, events, heartbeats. */
+    private void open(HttpServerExchange exchange, ChatStream stream, String requestId) {
+        try {
+            exchange.dispatch(exchange.getIoThread(), () -> {
+                try {
+                    stream.open(exchange, streams);
+                } catch (RuntimeException | LinkageError | AssertionError e) {
+                    LOG.error("internal error opening the stream of request {}", requestId, e);
+                    stream.cancel(ChatStream.End.INTERNAL);
+                    exchange.setPersistent(false);
+                    org.xnio.IoUtils.safeClose(exchange.getConnection());
+                    exchange.endExchange();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            stream.cancel(ChatStream.End.SHUTDOWN);
+            LOG.debug("stream of request {} dropped: the server has stopped", requestId);
         }
     }
 

@@ -43,6 +43,8 @@ final class RouterClient {
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
 
     private final OkHttpClient http;
+    private final OkHttpClient streaming;
+    private final StreamLimits streams;
     private final Json json;
     private final Duration timeout;
     private final QuietConnectionPool pool;
@@ -50,8 +52,9 @@ final class RouterClient {
     /**
      * @param http the backend's base client; this one derives its own from it (timeouts, pool)
      */
-    RouterClient(OkHttpClient http, Duration timeout, Json json) {
+    RouterClient(OkHttpClient http, Duration timeout, StreamLimits streams, Json json) {
         this.timeout = timeout;
+        this.streams = streams;
         this.json = json;
         this.pool = QuietConnectionPool.create(32, Duration.ofSeconds(10));
         this.http = http.newBuilder()
@@ -63,6 +66,12 @@ final class RouterClient {
                 .followRedirects(false)
                 .protocols(List.of(Protocol.HTTP_1_1))
                 .connectionPool(pool.pool())
+                .build();
+        // a stream has no whole-call timeout (ChatStream caps its duration): the router may stay
+        // silent for the idle timeout between events, no longer
+        this.streaming = this.http.newBuilder()
+                .readTimeout(streams.idleTimeout())
+                .callTimeout(Duration.ZERO)
                 .build();
     }
 
@@ -90,20 +99,7 @@ final class RouterClient {
      *     backend built, failed, or answered nonsense)
      */
     Answer route(Slot slot, String query, String sessionId, List<Turn> history, String agent, String requestId) {
-        ObjectNode body = json.mapper().createObjectNode();
-        body.put("query", query);
-        body.put("session_id", sessionId);
-        ArrayNode turns = body.putArray("history");
-        for (Turn t : history) {
-            turns.addObject().put("role", t.role()).put("content", t.content());
-        }
-        if (agent != null) {
-            body.put("agent", agent);
-        }
-        Request request = new Request.Builder().url(slot.routeUrl)
-                .header("X-Request-Id", requestId)
-                .post(RequestBody.create(json.bytes(body), JSON))
-                .build();
+        Request request = request(slot, query, sessionId, history, agent, requestId, false);
         long started = System.nanoTime();
         try (Response response = http.newCall(request).execute()) {
             ResponseBody responseBody = response.body();
@@ -121,6 +117,123 @@ final class RouterClient {
             evictConnections();
             throw new Unreachable("the connection to the router at " + slot.url + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Starts a streamed {@code /route} call on one router and reads its first event ({@code meta}),
+     * so that everything that can go wrong before a byte reaches the client is still an ordinary
+     * error: the caller can retry elsewhere or answer with a status.
+     *
+     * @return the stream, its first event already read (the first {@link RouterStream#next()})
+     * @throws Unreachable when the router cannot be reached, or the connection broke (or the stream
+     *     ended) before the first event: nothing was sent, retry elsewhere
+     * @throws ApiError 503 (router busy), 504 (no first event within the idle timeout), 502 (the
+     *     router refused the request, failed, or sent something that is not an event stream)
+     */
+    RouterStream openStream(Slot slot, String query, String sessionId, List<Turn> history, String agent,
+            String requestId) {
+        Request request = request(slot, query, sessionId, history, agent, requestId, true);
+        long started = System.nanoTime();
+        okhttp3.Call call = streaming.newCall(request);
+        Response response = null;
+        try {
+            response = call.execute();
+            String type = response.header("Content-Type", "");
+            if (response.code() != 200 || !type.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream")) {
+                // an error, or a router that predates streaming and answered in one piece
+                byte[] bytes = response.body().bytes();
+                response.close();
+                Answer answer = answer(response.code(), bytes, (System.nanoTime() - started) / 1_000_000.0, requestId);
+                return RouterStream.ofEvents(asEvents(answer));
+            }
+            // a done event carries the whole reply as JSON: up to 6 bytes per reply byte when escaped
+            RouterStream stream = RouterStream.of(call, response, json, 6L * streams.maxReplyBytes() + 64 * 1024);
+            RouterStream.Event first;
+            try {
+                first = stream.next();
+            } catch (RouterStream.Malformed e) {
+                stream.cancel();
+                stream.close();
+                throw new ApiError(502, "router failed", "the router's stream did not start with an event: "
+                        + e.getMessage());
+            } catch (IOException e) {
+                stream.cancel();
+                stream.close();
+                throw e;
+            }
+            if (first == null) {
+                stream.close();
+                throw new Unreachable("the router at " + slot.url + " ended the stream before its first event", null);
+            }
+            if (first.name().equals("error")) {
+                stream.close();
+                throw new ApiError(502, "router failed", "the router answered with an error before any reply: "
+                        + Text.printable(first.data().path("error").asText("?"))
+                        + (first.data().path("details").isTextual()
+                                ? " (" + Text.printable(first.data().path("details").asText()) + ")" : "")
+                        + "; see its log for request id " + requestId);
+            }
+            stream.first = first;
+            return stream;
+        } catch (ConnectException e) {
+            evictConnections();
+            throw new Unreachable("cannot connect to the router at " + slot.url + " (" + e.getMessage() + ")", e);
+        } catch (InterruptedIOException e) {
+            call.cancel();
+            throw new ApiError(504, "router timeout", "the router did not start its reply within "
+                    + streams.idleTimeout().toMillis() + " ms (streamIdleTimeout)");
+        } catch (IOException e) {
+            call.cancel();
+            evictConnections();
+            throw new Unreachable("the connection to the router at " + slot.url + " failed: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            if (response != null) {
+                response.close();
+            }
+            throw e;
+        }
+    }
+
+    /** A one-piece answer as the events a streaming router would have sent. */
+    private List<RouterStream.Event> asEvents(Answer answer) {
+        ObjectNode meta = json.mapper().createObjectNode();
+        meta.put("agent", answer.agent());
+        meta.put("confidence", answer.confidence());
+        meta.put("reasoning", answer.reasoning());
+        meta.put("fallback_triggered", answer.fallbackTriggered());
+        ObjectNode delta = json.mapper().createObjectNode().put("text", answer.content());
+        ObjectNode done = meta.deepCopy();
+        done.put("success", true);
+        done.put("content", answer.content());
+        done.put("latency_ms", answer.routerLatencyMs());
+        return answer.content().isEmpty()
+                ? List.of(new RouterStream.Event("meta", meta), new RouterStream.Event("done", done))
+                : List.of(new RouterStream.Event("meta", meta), new RouterStream.Event("delta", delta),
+                        new RouterStream.Event("done", done));
+    }
+
+    private Request request(Slot slot, String query, String sessionId, List<Turn> history, String agent,
+            String requestId, boolean stream) {
+        ObjectNode body = json.mapper().createObjectNode();
+        body.put("query", query);
+        body.put("session_id", sessionId);
+        ArrayNode turns = body.putArray("history");
+        for (Turn t : history) {
+            turns.addObject().put("role", t.role()).put("content", t.content());
+        }
+        if (agent != null) {
+            body.put("agent", agent);
+        }
+        if (stream) {
+            body.put("stream", true);
+        }
+        Request.Builder request = new Request.Builder().url(slot.routeUrl)
+                .header("X-Request-Id", requestId)
+                .post(RequestBody.create(json.bytes(body), JSON));
+        if (stream) {
+            request.header("Accept", "text/event-stream");
+        }
+        return request.build();
     }
 
     private Answer answer(int status, byte[] bytes, double millis, String requestId) {

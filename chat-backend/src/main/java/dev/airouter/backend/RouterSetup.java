@@ -66,7 +66,7 @@ final class RouterSetup {
                         port, s.routers());
             }
             ProcessConfig config = template(s, http, Integer.toString(port), defaultCommand)
-                    .environment(Map.of("ROUTER_PORT", Integer.toString(port), "PYTHONUNBUFFERED", "1"))
+                    .environment(environment(s, Map.of("ROUTER_PORT", Integer.toString(port), "PYTHONUNBUFFERED", "1")))
                     .healthCheck(check(Integer.toString(port), defaultCommand)
                             .onHealthyAnswer((url, body) -> info.update(body)))
                     .build();
@@ -75,7 +75,7 @@ final class RouterSetup {
         Integer fixed = s.routerPort().filter(p -> p > 0).orElse(null);
         return new PooledRouter(listener -> {
             ProcessConfig template = template(s, http, ProcessPool.PORT, defaultCommand)
-                    .environment(Map.of("PYTHONUNBUFFERED", "1"))
+                    .environment(environment(s, Map.of("PYTHONUNBUFFERED", "1")))
                     .healthCheck(check(ProcessPool.PORT, defaultCommand).onHealthyAnswer(listener))
                     .build();
             PoolConfig.Builder pool = PoolConfig.builder(template).replicas(s.routers()).portVariable("ROUTER_PORT")
@@ -85,6 +85,13 @@ final class RouterSetup {
             }
             return pool.build();
         }, NAME, s.routerLimits(), json.mapper(), onChange);
+    }
+
+    /** The configured router environment with the backend's own variables on top. */
+    private static Map<String, String> environment(BackendConfig s, Map<String, String> own) {
+        Map<String, String> all = new java.util.HashMap<>(s.routerEnvironment());
+        all.putAll(own);
+        return all;
     }
 
     private static final Pattern SERVICE = Pattern.compile("\"service\"\\s*:\\s*\"ai-router\"");

@@ -43,12 +43,14 @@ final class Running {
     private final ExecutorService workers;
     private final ApiServer server;
     private final Reloads reloads;
+    private final Streams streams;
     private final int port;
     private final URI url;
 
     private Running(BackendConfig config, SessionStore store, RouterHandle router, RouterClient client,
-            OkHttpClient http, ExecutorService workers, ApiServer server, Reloads reloads) {
+            OkHttpClient http, ExecutorService workers, ApiServer server, Reloads reloads, Streams streams) {
         this.reloads = reloads;
+        this.streams = streams;
         this.store = store;
         this.router = router;
         this.client = client;
@@ -73,6 +75,7 @@ final class Running {
         RouterHandle router = null;
         ExecutorService workers = null;
         RouterClient client = null;
+        Streams streams = new Streams();
         try {
             store = SessionStores.open(config.storeConfig());
             http = baseClient();
@@ -90,12 +93,12 @@ final class Running {
                     LOG.warn("router listener {} threw on {}; ignored", l, event.kind(), e);
                 }
             }));
-            client = new RouterClient(http, config.routerTimeout(), json);
+            client = new RouterClient(http, config.routerTimeout(), config.streamLimits(), json);
             clientRef[0] = client;
             workers = workerPool(config.maxInFlight());
             AtomicReference<URI> url = new AtomicReference<>();
             Reloads reloads = new Reloads(router::reload, router::reloadRefusal);
-            RequestHandler handler = handler(config, json, store, router, client, workers, url::get, reloads);
+            RequestHandler handler = handler(config, json, store, router, client, workers, url::get, reloads, streams);
             onRouter.accept(router);
             router.start();
             long routerReady = System.nanoTime();
@@ -103,12 +106,13 @@ final class Running {
             server.handler(handler);
             server.bind(config.host(), config.port());
             long listening = System.nanoTime();
-            Running running = new Running(config, store, router, client, http, workers, server, reloads);
+            Running running = new Running(config, store, router, client, http, workers, server, reloads, streams);
             url.set(running.url);
             running.banner((listening - begin) / 1_000_000, (listening - routerReady) / 1_000_000.0);
             return running;
         } catch (InterruptedException | RuntimeException e) {
             stopPrepared(prepared);
+            streams.close();
             if (workers != null) {
                 workers.shutdownNow();
             }
@@ -187,15 +191,16 @@ final class Running {
     }
 
     private static RequestHandler handler(BackendConfig config, Json json, SessionStore store, RouterHandle router,
-            RouterClient client, ExecutorService workers, Supplier<URI> url, Reloads reloads) {
+            RouterClient client, ExecutorService workers, Supplier<URI> url, Reloads reloads, Streams streams) {
         Responses responses = new Responses(json);
-        ChatEndpoints chat = new ChatEndpoints(store, router, client, config.maxMessageCodePoints());
+        ChatEndpoints chat = new ChatEndpoints(store, router, client, config.maxMessageCodePoints(), json,
+                config.streamLimits());
         RequestHandler[] handler = new RequestHandler[1];
         StatusEndpoints status = new StatusEndpoints(router, store, url, () -> handler[0].inFlight(),
                 config.maxInFlight(), config.maxMessageCodePoints());
         AdminEndpoints admin = new AdminEndpoints(config.adminToken(), reloads);
         handler[0] = new RequestHandler(ApiRoutes.of(chat, status, admin), new Cors(config.corsOrigins()),
-                new BodyReader(config.maxBodyBytes(), responses), responses, json, workers, config.maxInFlight());
+                new BodyReader(config.maxBodyBytes(), responses), responses, json, workers, config.maxInFlight(), streams);
         return handler[0];
     }
 
@@ -267,7 +272,16 @@ final class Running {
     void stop(Duration drain) {
         long begin = System.nanoTime();
         reloads.stopping();
+        streams.stopping(); // each ends with an error event once its partial reply is stored
+        long deadline = System.nanoTime() + drain.toNanos();
         boolean drained = server.stop(drain);
+        try {
+            drained &= streams.await(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            drained = false;
+        }
+        streams.close();
         workers.shutdown();
         try {
             if (!workers.awaitTermination(1, TimeUnit.SECONDS)) {

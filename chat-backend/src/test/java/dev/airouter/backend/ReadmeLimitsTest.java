@@ -39,5 +39,9 @@ class ReadmeLimitsTest {
         assertThat(defaults.get("agent")).isEqualTo("at most " + RouteBudget.MAX_AGENT_CHARS + " characters");
         assertThat(defaults.get("requests in flight")).isEqualTo(Integer.toString(config.maxInFlight()));
         assertThat(defaults.get("router call time")).isEqualTo(config.routerTimeout().toSeconds() + " s");
+        assertThat(defaults.get("router silence in a stream")).isEqualTo(config.streamIdleTimeout().toSeconds() + " s");
+        assertThat(defaults.get("stream duration")).isEqualTo(config.streamMaxDuration().toSeconds() + " s");
+        assertThat(defaults.get("events waiting for a slow client")).isEqualTo(config.streamBufferBytes() + " bytes");
+        assertThat(defaults.get("streamed reply length")).isEqualTo(config.maxReplyBytes() + " bytes");
     }
 }

@@ -31,6 +31,10 @@ final class BackendOptions {
             Map.entry("corsOrigins", "--cors-origin"),
             Map.entry("routerTimeout", "--router-timeout"),
             Map.entry("routerDrainTimeout", "--drain-timeout"),
+            Map.entry("streamIdleTimeout", "--stream-idle-timeout"),
+            Map.entry("streamMaxDuration", "--stream-max-duration"),
+            Map.entry("streamBufferBytes", "--stream-buffer-bytes"),
+            Map.entry("maxReplyBytes", "--max-reply-bytes"),
             Map.entry("maxBodyBytes", "--max-body-bytes"),
             Map.entry("maxMessageCodePoints", "--max-message-chars"),
             Map.entry("redisUrl", "--redis-url"),
@@ -71,7 +75,9 @@ final class BackendOptions {
                     .logDir(options.logDir).storeConfig(store).corsOrigins(origins)
                     .routerTimeout(options.routerTimeout).maxBodyBytes(options.maxBodyBytes)
                     .maxMessageCodePoints(options.maxMessageChars).routers(options.routers)
-                    .routerDrainTimeout(options.drainTimeout).routerOutput(routerOutput);
+                    .routerDrainTimeout(options.drainTimeout).routerOutput(routerOutput)
+                    .streamIdleTimeout(options.streamIdleTimeout).streamMaxDuration(options.streamMaxDuration)
+                    .streamBufferBytes(options.streamBufferBytes).maxReplyBytes(options.maxReplyBytes);
             if (options.routerPort != null) {
                 b.routerPort(options.routerPort);
             }

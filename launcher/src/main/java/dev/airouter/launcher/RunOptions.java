@@ -86,4 +86,26 @@ final class RunOptions {
             description = "During a reload, how long the old routers' calls may take to finish before they are stopped"
                     + " anyway (env AIROUTER_DRAIN_TIMEOUT; default ${DEFAULT-VALUE}).")
     Duration drainTimeout;
+
+    @Option(names = "--stream-idle-timeout", defaultValue = "${env:AIROUTER_STREAM_IDLE_TIMEOUT:-30s}",
+            paramLabel = "DURATION", converter = Durations.class,
+            description = "A streamed reply ends (error event, partial reply kept) when the router sends nothing for this"
+                    + " long (env AIROUTER_STREAM_IDLE_TIMEOUT; default ${DEFAULT-VALUE}).")
+    Duration streamIdleTimeout;
+
+    @Option(names = "--stream-max-duration", defaultValue = "${env:AIROUTER_STREAM_MAX_DURATION:-10m}",
+            paramLabel = "DURATION", converter = Durations.class,
+            description = "Longest streamed reply (env AIROUTER_STREAM_MAX_DURATION; default ${DEFAULT-VALUE}).")
+    Duration streamMaxDuration;
+
+    @Option(names = "--stream-buffer-bytes", defaultValue = "${env:AIROUTER_STREAM_BUFFER_BYTES:-262144}",
+            paramLabel = "BYTES",
+            description = "Events that may wait for a slow client, per stream; past it the stream ends"
+                    + " (env AIROUTER_STREAM_BUFFER_BYTES; default ${DEFAULT-VALUE}).")
+    int streamBufferBytes;
+
+    @Option(names = "--max-reply-bytes", defaultValue = "${env:AIROUTER_MAX_REPLY_BYTES:-1048576}", paramLabel = "BYTES",
+            description = "Longest streamed reply in UTF-8 bytes; a longer one is stopped and kept as interrupted"
+                    + " (env AIROUTER_MAX_REPLY_BYTES; default ${DEFAULT-VALUE}).")
+    int maxReplyBytes;
 }
