@@ -44,11 +44,18 @@ class Stream:
     raw: Optional[bytes] = None
 
 
+@dataclass(frozen=True)
+class Whole:
+    """A FakeModel step: a JSON completion even when a stream was asked for (servers that ignore it)."""
+
+    content: str
+
+
 class FakeModel:
     """A tiny OpenAI-compatible /v1/chat/completions endpoint on a free port, scripted per test.
 
     ``script`` holds one step per call: a status code, "slow" (answer after 1 s), a reply string
-    (a JSON completion, or a stream of its words when streaming was asked for), or a Stream.
+    (a JSON completion, or a stream of its words when streaming was asked for), a Stream or a Whole.
     """
 
     def __init__(self, test: unittest.TestCase) -> None:
@@ -73,6 +80,8 @@ class FakeModel:
                         self.end_headers()
                     elif isinstance(step, Stream):
                         self._stream(step)
+                    elif isinstance(step, Whole):
+                        self._json(step.content)
                     elif body.get("stream"):
                         self._stream(Stream(tuple(w + " " for w in step.split())))
                     else:
@@ -111,12 +120,19 @@ class FakeModel:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = _QuietServer(("127.0.0.1", 0), Handler)
         thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         thread.start()
         test.addCleanup(lambda: (self.server.shutdown(), self.server.server_close()))
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that left (the cancel tests)
+            super().handle_error(request, client_address)
 
 
 class FakeLlm:
