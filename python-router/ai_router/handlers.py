@@ -1,6 +1,9 @@
 """Built-in agent handlers. Each takes a HandlerContext and returns a Reply; none raises for user input.
 
 Catalogue entries name their handler: general_chat, conversation_recall, calculator, datetime, help, llm.
+When the caller streams (the context has a Cancellation), a handler may return a StreamingReply
+instead, whose pieces come as they are produced; the llm handler does. A finished Reply is streamed
+as its word-sized pieces (``word_pieces``).
 """
 
 from __future__ import annotations
@@ -8,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Callable, Dict, Generator, List, Optional, Tuple, Union
 
 from ai_router.calculator import CalculationError, calculate
+from ai_router.cancel import Cancellation
 from ai_router.catalogue import Agent, Catalogue
 from ai_router.llm import LlmClient, LlmError
 from ai_router.protocol import Turn
@@ -31,6 +35,7 @@ class HandlerContext:
     fallback: bool = False
     best_guess: Optional[str] = None
     llm: Optional[LlmClient] = None
+    cancellation: Optional[Cancellation] = None  # set when the answer is streamed
 
 
 @dataclass(frozen=True)
@@ -41,7 +46,37 @@ class Reply:
     note: str = ""
 
 
-Handler = Callable[[HandlerContext], Reply]
+@dataclass(frozen=True)
+class StreamingReply:
+    """An answer sent while it is produced: ``pieces`` yields non-empty texts and returns the note.
+
+    Iterating raises ReplyFailed when the answer breaks off after some pieces, and Cancelled once the
+    context's Cancellation fires. Closing the generator releases what it holds (a model connection).
+    """
+
+    pieces: Generator[str, None, str]
+
+
+class ReplyFailed(Exception):
+    """A streamed answer broke off after some pieces; ``error`` and ``details`` are safe to show."""
+
+    def __init__(self, error: str, details: str) -> None:
+        super().__init__(f"{error}: {details}")
+        self.error = error
+        self.details = details
+
+
+Handler = Callable[[HandlerContext], Union[Reply, StreamingReply]]
+_PIECE = re.compile(r"^\s*\S+\s*|\S+\s*")
+
+
+def word_pieces(reply: Reply) -> Generator[str, None, str]:
+    """A finished reply as word-sized pieces (leading whitespace stays with the first); returns the note."""
+    found = _PIECE.findall(reply.content)
+    if not found and reply.content:
+        found = [reply.content]  # whitespace only
+    yield from found
+    return reply.note
 
 
 def _words(text: str) -> List[str]:
@@ -61,7 +96,7 @@ _JOKES = (
 )
 
 
-def general_chat(ctx: HandlerContext) -> Reply:
+def general_chat(ctx: HandlerContext) -> Union[Reply, StreamingReply]:
     """Small talk with canned but friendly replies; unsure queries get a pointer to what works."""
     q = ctx.query
     if _has(q, r"\b(joke|funny)\b"):
@@ -201,8 +236,12 @@ def help_agent(ctx: HandlerContext) -> Reply:
 # --- llm ------------------------------------------------------------------------------------
 
 
-def llm(ctx: HandlerContext) -> Reply:
-    """Asks the configured language model; without one (or when it fails) says so honestly."""
+def llm(ctx: HandlerContext) -> Union[Reply, StreamingReply]:
+    """Asks the configured language model; without one (or when it fails) says so honestly.
+
+    Streamed (the context has a Cancellation): the model's answer as it comes; a failure before its
+    first piece gives the same honest answer as unstreamed, a failure after it raises ReplyFailed.
+    """
     if ctx.llm is None:
         return Reply(
             f"This looks like a job for the {ctx.agent.name} agent, which {_lower_first(ctx.agent.description)} "
@@ -213,14 +252,39 @@ def llm(ctx: HandlerContext) -> Reply:
     messages = [{"role": "system", "content": ctx.agent.system_prompt or ctx.agent.description}]
     messages += [{"role": t.role, "content": t.content} for t in ctx.history[-LLM_HISTORY_TURNS:]]
     messages.append({"role": "user", "content": ctx.query})
+    if ctx.cancellation is not None:
+        return StreamingReply(_llm_pieces(ctx, ctx.llm, messages, ctx.cancellation))
     try:
         return Reply(ctx.llm.complete(messages), f"answered by language model {ctx.llm.config.model}")
     except LlmError as e:
-        return Reply(
-            f"This looks like a job for the {ctx.agent.name} agent, which {_lower_first(ctx.agent.description)} "
-            f"But the language model could not answer just now ({e}), so I can't give you a real "
-            "answer — please try again in a moment.",
-            "language model failed")
+        return _model_failed(ctx, e)
+
+
+def _llm_pieces(ctx: HandlerContext, client: LlmClient, messages: List[Dict[str, str]],
+                cancellation: Cancellation) -> Generator[str, None, str]:
+    answer = client.stream(messages, cancellation)
+    started = False
+    try:
+        for piece in answer:
+            started = True
+            yield piece
+    except LlmError as e:
+        if started:
+            raise ReplyFailed("language model failed", str(e)) from None
+        failed = _model_failed(ctx, e)
+        yield from word_pieces(failed)
+        return failed.note
+    finally:
+        answer.close()
+    return f"answered by language model {client.config.model}"
+
+
+def _model_failed(ctx: HandlerContext, error: LlmError) -> Reply:
+    return Reply(
+        f"This looks like a job for the {ctx.agent.name} agent, which {_lower_first(ctx.agent.description)} "
+        f"But the language model could not answer just now ({error}), so I can't give you a real "
+        "answer — please try again in a moment.",
+        "language model failed")
 
 
 def _lower_first(text: str) -> str:

@@ -1,4 +1,4 @@
-"""The /route wire format: request validation into typed records, and the response record."""
+"""The /route wire format: request validation into typed records, the response record and stream events."""
 
 from __future__ import annotations
 
@@ -36,6 +36,7 @@ class RouteRequest:
     session_id: Optional[str] = None
     history: Tuple[Turn, ...] = ()
     agent: Optional[str] = None
+    stream: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,48 @@ class RouteResult:
         }
 
 
+@dataclass(frozen=True)
+class StreamEvent:
+    """One event of a streamed /route answer: ``name`` is meta, delta, done or error; ``data`` its JSON.
+
+    In order: one ``meta`` (the decision, before the agent runs), ``delta`` events whose texts join to
+    the answer, then either ``done`` (exactly the non-streamed response body) or ``error``.
+    """
+
+    name: str
+    data: Dict[str, Any]
+
+    @classmethod
+    def meta(cls, agent: str, confidence: float, reasoning: str, fallback_triggered: bool,
+             classification_latency_ms: float) -> "StreamEvent":
+        """The decision, rounded as in RouteResult.to_json."""
+        return cls("meta", {"agent": agent, "confidence": round(confidence, 4), "reasoning": reasoning,
+                            "fallback_triggered": fallback_triggered,
+                            "classification_latency_ms": round(classification_latency_ms, 3)})
+
+    @classmethod
+    def delta(cls, text: str) -> "StreamEvent":
+        """A non-empty piece of the answer."""
+        return cls("delta", {"text": text})
+
+    @classmethod
+    def done(cls, result: RouteResult) -> "StreamEvent":
+        """The end: the body the same request without streaming would have got."""
+        return cls("done", result.to_json())
+
+    @classmethod
+    def error(cls, error: str, details: str) -> "StreamEvent":
+        """The end after a failure once the answer had begun; ``details`` must hold no secrets."""
+        return cls("error", {"success": False, "error": error, "details": details})
+
+
 def parse_route_request(body: Any, max_query_chars: int = MAX_QUERY_CHARS,
                         max_history_messages: int = MAX_HISTORY_MESSAGES) -> RouteRequest:
     """Check the decoded JSON body of POST /route. Raises BadRequest naming the field at fault.
 
     ``query`` may have up to ``max_query_chars`` code points, ``history`` up to ``max_history_messages``
-    entries. ``agent`` absent, null, "" or "auto" means "let the classifier choose".
+    entries. ``agent`` absent, null, "" or "auto" means "let the classifier choose". ``stream`` is
+    absent or a boolean.
     """
     if not isinstance(body, dict):
         raise BadRequest(f"request body must be a JSON object, got {_json_type(body)}")
@@ -89,7 +126,11 @@ def parse_route_request(body: Any, max_query_chars: int = MAX_QUERY_CHARS,
         raise BadRequest(f"'agent' must be a string or null, got {_json_type(agent)}")
     if agent is not None and agent.strip() in ("", "auto"):
         agent = None
-    return RouteRequest(query, session_id, _parse_history(body.get("history"), max_history_messages), agent)
+    stream = body.get("stream", False)
+    if not isinstance(stream, bool):
+        raise BadRequest(f"'stream' must be a boolean, got {_json_type(stream)}")
+    return RouteRequest(query, session_id, _parse_history(body.get("history"), max_history_messages), agent,
+                        stream)
 
 
 def _parse_history(raw: Any, max_messages: int) -> Tuple[Turn, ...]:

@@ -1,6 +1,7 @@
 """The routing core: choose an agent for a query (classifier, threshold, arithmetic shortcut) and run it.
 
-Independent of HTTP so it can be tested and benchmarked directly.
+Independent of HTTP so it can be tested and benchmarked directly. ``route`` gives the whole answer,
+``route_stream`` the events of a streamed one (protocol.StreamEvent).
 """
 
 from __future__ import annotations
@@ -8,14 +9,15 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable, Optional
+from typing import Callable, Generator, List, Optional
 
 from ai_router.calculator import looks_like_arithmetic
+from ai_router.cancel import Cancellation
 from ai_router.catalogue import Catalogue
 from ai_router.classifier import MODEL_NAME, NaiveBayesClassifier
-from ai_router.handlers import HANDLERS, HandlerContext
+from ai_router.handlers import HANDLERS, HandlerContext, Reply, ReplyFailed, StreamingReply, word_pieces
 from ai_router.llm import LlmClient
-from ai_router.protocol import BadRequest, RouteRequest, RouteResult
+from ai_router.protocol import BadRequest, RouteRequest, RouteResult, StreamEvent
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,55 @@ class Router:
         context = HandlerContext(request.query, request.history, agent, self.catalogue, self.clock(),
                                  decision.fallback, decision.best_guess, self.llm)
         reply = HANDLERS[agent.handler](context)
+        assert isinstance(reply, Reply)  # only a streamed context (one with a Cancellation) gets a StreamingReply
         reasoning = decision.reasoning + (f"; {reply.note}" if reply.note else "")
         return RouteResult(agent.name, decision.confidence, reply.content, reasoning,
                            decision.classification_ms, _ms_since(started), decision.fallback)
+
+    def route_stream(self, request: RouteRequest,
+                     cancellation: Optional[Cancellation] = None) -> Generator[StreamEvent, None, None]:
+        """Decide now, then give the answer's events as they exist: meta, deltas, then done or error.
+
+        Raises BadRequest at once (before any event) for an unknown forced agent. The iterator runs
+        the agent; ``meta`` comes before it starts. The delta texts join to ``done``'s content, which
+        is the body ``route`` would return. Iterating raises Cancelled once ``cancellation`` fires (the
+        caller has gone); a model request in progress is shut down at that moment. Whoever stops
+        early must close the iterator, which releases a model connection at once.
+        """
+        started = time.perf_counter()
+        decision = self.decide(request.query, request.agent)
+        return self._events(request, decision, cancellation or Cancellation(), started)
+
+    def _events(self, request: RouteRequest, decision: Decision, cancellation: Cancellation,
+                started: float) -> Generator[StreamEvent, None, None]:
+        agent = self.catalogue.get(decision.agent)
+        assert agent is not None
+        yield StreamEvent.meta(agent.name, decision.confidence, decision.reasoning, decision.fallback,
+                               decision.classification_ms)
+        context = HandlerContext(request.query, request.history, agent, self.catalogue, self.clock(),
+                                 decision.fallback, decision.best_guess, self.llm, cancellation)
+        reply = HANDLERS[agent.handler](context)
+        answer = reply.pieces if isinstance(reply, StreamingReply) else word_pieces(reply)
+        sent: List[str] = []
+        try:
+            while True:
+                cancellation.raise_if_cancelled()
+                try:
+                    piece = next(answer)
+                except StopIteration as end:
+                    note = end.value or ""
+                    break
+                if piece:
+                    sent.append(piece)
+                    yield StreamEvent.delta(piece)
+        except ReplyFailed as e:
+            yield StreamEvent.error(e.error, e.details)
+            return
+        finally:
+            answer.close()
+        reasoning = decision.reasoning + (f"; {note}" if note else "")
+        yield StreamEvent.done(RouteResult(agent.name, decision.confidence, "".join(sent), reasoning,
+                                           decision.classification_ms, _ms_since(started), decision.fallback))
 
 
 def _ms_since(started: float) -> float:

@@ -4,6 +4,12 @@ Why responses are built by hand: ``BaseHTTPRequestHandler`` sends the status lin
 body in separate writes; on a keep-alive connection Nagle's algorithm plus the client's delayed ACK
 then stalls every response by ~40 ms. Each response here is one buffer written once, and TCP_NODELAY
 is set as well. Errors are JSON ``{success:false, error}``; tracebacks only ever go to the log.
+
+Streamed answers (POST /route with ``"stream": true``): 200 with ``text/event-stream`` in chunked
+transfer encoding; every event (``event: NAME\ndata: JSON\n\n``, the JSON on one line) is one chunk
+in one write, sent the moment the router yields it; the headers go out with the first event. While
+it streams, a ClientWatcher cancels the answer when the client leaves, which closes a model request
+at once; the request then ends quietly with an INFO line ``request ID: cancelled after N chars``.
 """
 
 from __future__ import annotations
@@ -22,9 +28,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Dict, Optional, Tuple
 
 from ai_router import __version__
+from ai_router.cancel import Cancellation, Cancelled
 from ai_router.limits import LIMITS, MAX_BODY_BYTES
-from ai_router.protocol import MAX_HISTORY_MESSAGES, MAX_QUERY_CHARS, BadRequest, parse_route_request
+from ai_router.protocol import (MAX_HISTORY_MESSAGES, MAX_QUERY_CHARS, BadRequest, RouteRequest, StreamEvent,
+                                parse_route_request)
 from ai_router.router import Router
+from ai_router.watch import ClientWatcher
 
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("ai_router.access")
@@ -32,6 +41,9 @@ access_log = logging.getLogger("ai_router.access")
 SERVICE_NAME = "ai-router"
 _REQUEST_ID = re.compile(r"[^A-Za-z0-9._:/+=@-]")
 _UNPRINTABLE = re.compile(r"[^\x21-\x7e]")
+# Line breaks that JSON leaves raw but some line splitters honour (Python's str.splitlines, old JavaScript)
+_LINE_BREAKS_ESCAPED = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+_LAST_CHUNK = b"0\r\n\r\n"
 
 
 @dataclass(frozen=True)
@@ -229,12 +241,79 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
                 raise BadRequest("malformed JSON: nested too deeply") from None
             config = self.server.config
             request = parse_route_request(data, config.max_query_chars, config.max_history_messages)
+            if request.stream:
+                self._stream(request)
+                return
             result = self.server.router.route(request)
         except BadRequest as e:
             self._send_json(e.status, {"success": False, "error": str(e), **e.extra})
             return
         self._agent = result.agent
         self._send_json(200, result.to_json())
+
+    def _stream(self, request: RouteRequest) -> None:
+        """Answers with server-sent events until done or error; stops at once if the client leaves.
+
+        Raises BadRequest before anything is sent (an unknown forced agent).
+        """
+        cancellation = Cancellation()
+        events = self.server.router.route_stream(request, cancellation)
+        chunked = self.request_version == "HTTP/1.1"
+        if not chunked:
+            self.close_connection = True  # an HTTP/1.0 client: the end of the body is the end of the connection
+        head = self._stream_head(chunked)
+        chars = 0
+        watcher = ClientWatcher(self.connection, cancellation, f"watch-{self.client_address[1]}")
+        try:
+            for event in events:
+                data = _frame(_event_bytes(event), chunked, last=event.name in ("done", "error"))
+                if event.name == "meta":
+                    self._agent = event.data["agent"]
+                elif event.name == "error":
+                    log.warning("request %s: stream ended with an error after %d chars: %s (%s)",
+                                self._request_id or "-", chars, event.data["error"], event.data["details"])
+                try:
+                    self.wfile.write(head + data)
+                except OSError:  # the client has gone (reset, broken pipe, write timeout)
+                    raise Cancelled() from None
+                self._responded = True
+                head = b""
+                if event.name == "delta":
+                    chars += len(event.data["text"])
+        except Cancelled:
+            self.close_connection = True
+            log.info("request %s: cancelled after %d chars", self._request_id or "-", chars)
+        except Exception:
+            if not self._responded:
+                raise  # _dispatch answers 500
+            log.exception("internal error while streaming the answer to request %s", self._request_id or "-")
+            self.close_connection = True
+            error = StreamEvent.error("internal error (see the router log)", "the answer broke off unexpectedly")
+            try:
+                self.wfile.write(_frame(_event_bytes(error), chunked, last=True))
+            except OSError:
+                pass
+        finally:
+            watcher.close()
+            events.close()  # releases a model connection at once if the answer stopped early
+        if self._responded:
+            self._log_access(200)
+
+    def _stream_head(self, chunked: bool) -> bytes:
+        lines = [
+            "HTTP/1.1 200 OK",
+            f"Server: {self.server_version}",
+            f"Date: {formatdate(usegmt=True)}",
+            "Content-Type: text/event-stream; charset=utf-8",
+            "Cache-Control: no-cache, no-transform",
+            "X-Accel-Buffering: no",
+        ]
+        if chunked:
+            lines.append("Transfer-Encoding: chunked")
+        lines.append(f"Connection: {'close' if self.close_connection else 'keep-alive'}")
+        if self._request_id:
+            lines.append(f"X-Request-Id: {self._request_id}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
     # --- body handling --------------------------------------------------------------------
 
@@ -322,10 +401,7 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
     # --- response writing -----------------------------------------------------------------
 
     def _send_json(self, status: int, payload: Dict[str, Any], headers: Optional[Dict[str, str]] = None) -> None:
-        try:
-            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates from \ud800-style escapes: fall back to ASCII escapes
-            body = json.dumps(payload).encode("ascii")
+        body = _json_bytes(payload)
         lines = [
             f"HTTP/1.1 {status} {_phrase(status)}",
             f"Server: {self.server_version}",
@@ -357,6 +433,29 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - " + format, self.client_address[0], *args)
+
+
+def _json_bytes(payload: Dict[str, Any]) -> bytes:
+    try:
+        return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from \ud800-style escapes: fall back to ASCII escapes
+        return json.dumps(payload).encode("ascii")
+
+
+def _event_bytes(event: StreamEvent) -> bytes:
+    """``event: NAME\ndata: JSON\n\n``; the JSON is one line for every splitter (U+2028 escaped too)."""
+    try:
+        data = json.dumps(event.data, ensure_ascii=False).translate(_LINE_BREAKS_ESCAPED).encode("utf-8")
+    except UnicodeEncodeError:
+        data = json.dumps(event.data).encode("ascii")
+    return b"event: %s\ndata: %s\n\n" % (event.name.encode("ascii"), data)
+
+
+def _frame(data: bytes, chunked: bool, last: bool) -> bytes:
+    """``data`` as one chunk (and the last, empty chunk after it when ``last``), or as is for HTTP/1.0."""
+    if not chunked:
+        return data
+    return b"%x\r\n%s\r\n%s" % (len(data), data, _LAST_CHUNK if last else b"")
 
 
 def _phrase(status: int) -> str:

@@ -1,17 +1,22 @@
-"""Shared test fixtures: an in-process server on a free port, HTTP helpers, router subprocesses."""
+"""Shared test fixtures: an in-process server on a free port, HTTP helpers, a streamed-answer client
+that checks the event framing, log capture, router subprocesses."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import logging
 import os
 import re
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import threading
 import time
 import unittest
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -76,6 +81,185 @@ def route(conn: http.client.HTTPConnection, query: str, **fields: Any) -> Dict[s
     if status != 200:
         raise AssertionError(f"POST /route {query!r} -> {status} {payload}")
     return payload
+
+
+_EVENT = re.compile(r"event: ([a-z]+)\ndata: ([^\n]*)\n\n", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One server-sent event of a streamed /route answer; ``at`` is its arrival (time.monotonic())."""
+
+    name: str
+    data: Dict[str, Any]
+    at: float
+
+
+def parse_event(payload: bytes) -> Event:
+    """One chunk's payload, which must be exactly ``event: NAME\ndata: JSON\n\n`` with JSON on one line
+    for every line splitter (no CR, no U+2028/U+2029/U+0085, which str.splitlines would split at)."""
+    text = payload.decode("utf-8")
+    match = _EVENT.fullmatch(text)
+    if match is None:
+        raise AssertionError(f"not exactly one event in the chunk: {text[:300]!r}")
+    line = match.group(2)
+    if len(line.splitlines()) != 1 or "\r" in line:
+        raise AssertionError(f"the event's data is not one line: {line[:300]!r}")
+    return Event(match.group(1), json.loads(line), time.monotonic())
+
+
+class StreamClient:
+    """A raw keep-alive connection for POST /route; reads a streamed answer chunk by chunk as it arrives.
+
+    Checks the framing as it goes: chunked transfer encoding, each chunk exactly one event
+    (``parse_event``). Closed in the test's cleanup (or earlier with ``close``, to leave mid-answer).
+    """
+
+    def __init__(self, test: unittest.TestCase, port: int, timeout: float = 10.0) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.reader = self.sock.makefile("rb")
+        self.status = 0
+        self.headers: Dict[str, str] = {}
+        self.finished = False
+        test.addCleanup(self.close)
+
+    def post(self, body: Any, headers: Optional[Dict[str, str]] = None, version: str = "HTTP/1.1",
+             pipelined: bytes = b"") -> int:
+        """Sends POST /route (a dict as JSON, bytes as is) and reads the status line and headers."""
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        lines = [f"POST /route {version}", "Host: 127.0.0.1", "Content-Type: application/json",
+                 f"Content-Length: {len(data)}"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
+        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data + pipelined)
+        return self.read_head()
+
+    def read_head(self) -> int:
+        """Reads a response's status line and headers (names lower-cased); returns the status."""
+        status_line = self.reader.readline().decode("latin-1")
+        if not status_line:
+            raise AssertionError("the connection closed before a response")
+        self.status = int(status_line.split()[1])
+        self.headers = {}
+        while True:
+            line = self.reader.readline().decode("latin-1").rstrip("\r\n")
+            if not line:
+                break
+            name, _, value = line.partition(":")
+            self.headers[name.strip().lower()] = value.strip()
+        self.finished = False
+        return self.status
+
+    def json_body(self) -> Dict[str, Any]:
+        """A Content-Length body (an error, or a non-streamed answer), decoded."""
+        return json.loads(self.reader.read(int(self.headers["content-length"])).decode("utf-8"))
+
+    def next_event(self) -> Optional[Event]:
+        """The next event, or None after the last chunk; waits for it to arrive."""
+        if self.finished:
+            return None
+        if self.headers.get("transfer-encoding") != "chunked":  # HTTP/1.0: events up to the end of the connection
+            raw = b""
+            while not raw.endswith(b"\n\n"):
+                line = self.reader.readline()
+                if not line:
+                    self.finished = True
+                    if raw:
+                        raise AssertionError(f"the stream ended inside an event: {raw[:200]!r}")
+                    return None
+                raw += line
+            return parse_event(raw)
+        size_line = self.reader.readline()
+        if not size_line.endswith(b"\r\n"):
+            raise AssertionError(f"bad chunk size line: {size_line[:80]!r}")
+        size = int(size_line, 16)
+        payload = self.reader.read(size)
+        if self.reader.read(2) != b"\r\n":
+            raise AssertionError("a chunk did not end with CRLF")
+        if size == 0:
+            self.finished = True
+            return None
+        return parse_event(payload)
+
+    def events(self) -> List[Event]:
+        """All remaining events, up to the end of the answer."""
+        found = []
+        while True:
+            event = self.next_event()
+            if event is None:
+                return found
+            found.append(event)
+
+    def close(self) -> None:
+        """Leaves: closes the connection (a client that goes away mid-answer)."""
+        self.reader.close()
+        self.sock.close()
+
+
+def stream_route(test: unittest.TestCase, port: int, body: Dict[str, Any],
+                 headers: Optional[Dict[str, str]] = None) -> List[Event]:
+    """POST /route with ``"stream": true`` added; expects 200 and returns every event."""
+    client = StreamClient(test, port)
+    status = client.post(dict(body, stream=True), headers)
+    if status != 200:
+        raise AssertionError(f"streamed POST /route -> {status} {client.json_body()}")
+    events = client.events()
+    client.close()
+    return events
+
+
+def check_answer(test: unittest.TestCase, events: List[Event]) -> Dict[str, Any]:
+    """Asserts meta, one or more deltas, done, with the delta texts joining to done.content; returns done."""
+    names = [e.name for e in events]
+    test.assertEqual("meta", names[0], names)
+    test.assertEqual("done", names[-1], names)
+    test.assertEqual({"delta"}, set(names[1:-1]), names)
+    test.assertGreaterEqual(len(names), 3, names)
+    texts = [e.data["text"] for e in events[1:-1]]
+    test.assertTrue(all(texts), "an empty delta")
+    done = events[-1].data
+    test.assertEqual(done["content"], "".join(texts))
+    return done
+
+
+class LogCapture(logging.Handler):
+    """Collects a logger's messages (at ``level`` and above) for the test's duration; thread-safe."""
+
+    def __init__(self, test: unittest.TestCase, name: str, level: int = logging.INFO) -> None:
+        super().__init__(level)
+        self.messages: List[str] = []
+        logger = logging.getLogger(name)
+        old_level = logger.level
+        logger.setLevel(level)
+        logger.addHandler(self)
+        test.addCleanup(lambda: (logger.removeHandler(self), logger.setLevel(old_level)))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self.lock:
+            self.messages.append(record.getMessage())
+
+    def wait_for(self, pattern: str, timeout: float) -> Optional[re.Match]:
+        """The first message matching ``pattern``, waiting up to ``timeout`` s for it."""
+        regex = re.compile(pattern)
+        found: List[re.Match] = []
+
+        def seen() -> bool:
+            with self.lock:
+                found.extend(m for m in map(regex.search, self.messages) if m)
+            return bool(found)
+
+        wait_until(seen, timeout)
+        return found[0] if found else None
+
+
+def open_sockets() -> int:
+    """How many sockets this process has open (Linux: /proc/self/fd)."""
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            if stat.S_ISSOCK(os.stat(f"/proc/self/fd/{fd}").st_mode):
+                count += 1
+        except OSError:
+            pass  # the directory's own descriptor, or one closed meanwhile
+    return count
 
 
 class RouterProcess:

@@ -1,66 +1,13 @@
-import json
-import threading
 import time
 import unittest
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, List
 
 from ai_router.catalogue import load_catalogue
 from ai_router.handlers import HANDLERS
-from ai_router.llm import LlmClient, LlmConfig, LlmError, completions_url, redact
+from ai_router.llm import LlmConfig, LlmError, completions_url, redact
 from ai_router.protocol import RouteRequest
 from ai_router.router import Router
+from tests.models import FakeModel, llm_client
 from tests.support import connect, route, start_server
-
-
-class FakeModel:
-    """A tiny OpenAI-compatible /v1/chat/completions endpoint on a free port, scripted per test."""
-
-    def __init__(self, test: unittest.TestCase) -> None:
-        self.requests: List[Any] = []
-        self.script: List[Any] = []  # per call: a status code, "slow", or a reply string
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                fake.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-                step = fake.script.pop(0) if fake.script else "ok"
-                if step == "slow":
-                    time.sleep(1.0)
-                    step = "too late"
-                if isinstance(step, int):
-                    self.send_response(step)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                    return
-                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": step}}]}).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(data)))
-                    self.end_headers()
-                    self.wfile.write(data)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up waiting (the timeout test)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        thread.start()
-        test.addCleanup(lambda: (self.server.shutdown(), self.server.server_close()))
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-
-
-def client(url: str, timeout: float = 2.0, **env: str) -> LlmClient:
-    config = LlmConfig.from_env(dict({"ROUTER_LLM_URL": url, "ROUTER_LLM_TIMEOUT": str(timeout)}, **env))
-    assert config is not None
-    return LlmClient(config)
 
 
 class LlmHandlerTest(unittest.TestCase):
@@ -70,7 +17,7 @@ class LlmHandlerTest(unittest.TestCase):
     def test_agent_sends_system_prompt_history_and_query(self) -> None:
         self.fake.script = ["Paris is the capital of France."]
         router = Router.train(load_catalogue(None, HANDLERS.keys()),
-                              client(self.fake.url, ROUTER_LLM_MODEL="tiny", ROUTER_LLM_API_KEY="sekret"))
+                              llm_client(self.fake.url, ROUTER_LLM_MODEL="tiny", ROUTER_LLM_API_KEY="sekret"))
         conn = connect(self, start_server(self, router))
         body = route(conn, "what is the capital of France?",
                      history=[{"role": "user", "content": "Hello"}, {"role": "assistant", "content": "Hi!"}])
@@ -88,26 +35,27 @@ class LlmHandlerTest(unittest.TestCase):
     def test_one_retry_after_a_server_error(self) -> None:
         self.fake.script = [503, "second time lucky"]
         with self.assertLogs("ai_router.llm", "WARNING") as logs:
-            self.assertEqual("second time lucky", client(self.fake.url).complete([{"role": "user", "content": "x"}]))
+            answer = llm_client(self.fake.url).complete([{"role": "user", "content": "x"}])
+        self.assertEqual("second time lucky", answer)
         self.assertEqual(2, len(self.fake.requests))
         self.assertIn("attempt 1 failed: HTTP 503", logs.output[0])
 
     def test_gives_up_after_two_failures(self) -> None:
         self.fake.script = [500, 502, "never reached"]
         with self.assertRaises(LlmError) as caught, self.assertLogs("ai_router.llm", "WARNING"):
-            client(self.fake.url).complete([{"role": "user", "content": "x"}])
+            llm_client(self.fake.url).complete([{"role": "user", "content": "x"}])
         self.assertIn("HTTP 502", str(caught.exception))
         self.assertEqual(2, len(self.fake.requests))
 
     def test_client_errors_are_not_retried(self) -> None:
         self.fake.script = [404]
         with self.assertRaises(LlmError):
-            client(self.fake.url).complete([{"role": "user", "content": "x"}])
+            llm_client(self.fake.url).complete([{"role": "user", "content": "x"}])
         self.assertEqual(1, len(self.fake.requests))
 
     def test_timeout_then_honest_answer(self) -> None:
         self.fake.script = ["slow", "slow"]
-        router = Router.train(load_catalogue(None, HANDLERS.keys()), client(self.fake.url, timeout=0.2))
+        router = Router.train(load_catalogue(None, HANDLERS.keys()), llm_client(self.fake.url, timeout=0.2))
         started = time.monotonic()
         with self.assertLogs("ai_router.llm", "WARNING") as logs:
             result = router.route(RouteRequest("schedule a backup every night"))
@@ -120,13 +68,13 @@ class LlmHandlerTest(unittest.TestCase):
     def test_unreachable_model_is_reported_honestly(self) -> None:
         self.fake.server.server_close()
         with self.assertRaises(LlmError) as caught, self.assertLogs("ai_router.llm", "WARNING"):
-            client(self.fake.url).complete([{"role": "user", "content": "x"}])
+            llm_client(self.fake.url).complete([{"role": "user", "content": "x"}])
         self.assertIn("cannot reach", str(caught.exception))
 
     def test_malformed_completion_is_an_error(self) -> None:
         self.fake.script = [""]
         with self.assertRaises(LlmError) as caught:
-            client(self.fake.url).complete([{"role": "user", "content": "x"}])
+            llm_client(self.fake.url).complete([{"role": "user", "content": "x"}])
         self.assertIn("empty answer", str(caught.exception))
 
 
