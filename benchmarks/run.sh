@@ -44,7 +44,8 @@ for part in "${PARTS[@]}"; do
                run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis
                run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5
                run backend dev.airouter.benchmarks.backend.RouterPoolBenchmark 8 5 "$(baseline_launcher)"
-               run backend dev.airouter.benchmarks.backend.ReloadBenchmark 3 ;;
+               run backend dev.airouter.benchmarks.backend.ReloadBenchmark 3
+               run backend dev.airouter.benchmarks.backend.StreamBenchmark 5 40 5 200 ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5
                run launcher dev.airouter.benchmarks.launcher.ReadyToListenBenchmark "$ROOT" 20
                run launcher dev.airouter.benchmarks.launcher.DevReloadBenchmark "$ROOT" 10 ;;

@@ -28,7 +28,6 @@ import org.xnio.IoUtils;
 import org.xnio.XnioExecutor;
 import org.xnio.XnioIoThread;
 import org.xnio.channels.StreamSinkChannel;
-import org.xnio.channels.StreamSourceChannel;
 
 /**
  * One streamed reply of {@code POST /api/chat/stream}, from the router's first event to the end of
@@ -113,7 +112,8 @@ final class ChatStream {
     // the IO thread's state
     private HttpServerExchange exchange;
     private StreamSinkChannel sink;
-    private StreamSourceChannel source;
+    private org.xnio.conduits.ConduitStreamSourceChannel source;
+    private org.xnio.conduits.StreamSourceConduit requestConduit;
     private ByteBuffer current;
     private boolean ended;
     private long lastWrite;
@@ -161,10 +161,14 @@ final class ChatStream {
         headers.put(X_ACCEL_BUFFERING, "no");
         sink = exchange.getResponseChannel();
         sink.getWriteSetter().set(channel -> flush());
-        // The request was read in full: whatever the client's side sends now is its close (or, rarely,
-        // a pipelined request, which is dropped with the connection after this response).
         if (exchange.getConnection() instanceof AbstractServerConnection connection) { // HTTP/1.1: always here
+            // The request was read in full, so the connection's source channel still carries the request
+            // body's (finished) conduit, on which reads never resume. Watch the socket's own conduit
+            // instead until the response ends: what arrives is the client's close (or, rarely, a
+            // pipelined request, dropped with the connection after this response).
             source = connection.getChannel().getSourceChannel();
+            requestConduit = source.getConduit();
+            source.setConduit(connection.getOriginalSourceConduit());
             source.getReadSetter().set(channel -> onClientReadable());
             source.resumeReads();
         }
@@ -273,9 +277,13 @@ final class ChatStream {
         exchange.endExchange();
     }
 
+    /** Stops watching the client's side and gives the connection back its request conduit, as Undertow left it. */
     private void suspendReads() {
         if (source != null) {
             source.suspendReads();
+            source.getReadSetter().set(null);
+            source.setConduit(requestConduit);
+            source = null;
         }
     }
 

@@ -45,15 +45,29 @@ class LauncherIT {
         return args;
     }
 
+    /**
+     * The whole stack in a browser: the page through the Vite dev server, the backend, the router and
+     * its language-model agent pointed (by {@code ROUTER_LLM_URL}) at a stand-in model that streams
+     * slowly: the reply is seen in part before it is complete, Stop halts it, and the model sees the
+     * request abandoned.
+     */
     @Test
     void devServesThePageChatRecallsSurvivesARouterCrashAndStopsCleanlyOnSigint() throws Exception {
-        try (LauncherProcess l = LauncherProcess.start(devArgs())) {
+        int modelPort = dev.airouter.testing.FreePorts.next();
+        try (dev.airouter.lifecycle.ManagedProcess model = dev.airouter.lifecycle.ManagedProcess.create(
+                dev.airouter.lifecycle.ProcessConfig.builder("fake-llm")
+                        .command(dev.airouter.testing.Fixtures.fakeLlm(modelPort))
+                        .healthCheck(dev.airouter.lifecycle.HealthCheck.http("http://127.0.0.1:" + modelPort + "/health"))
+                        .startupTimeout(Duration.ofSeconds(30)).logFile(logs.resolve("fake-llm.log")).build());
+                LauncherProcess l = LauncherProcess.start(LauncherProcess.REPO, LauncherProcess.JAR, devArgs(),
+                        java.util.Map.of("ROUTER_LLM_URL", "http://127.0.0.1:" + modelPort + "/v1"))) {
+            model.ensureRunning();
             String page = l.group("\\[launcher\\]\\s+page:\\s+(\\S+)", START);
             String backend = l.group("\\[launcher\\]\\s+backend:\\s+(\\S+)", START);
             assertThat(get(page).statusCode()).isEqualTo(200);
             assertThat(get(backend + "/health").body()).contains("\"status\":\"ok\"");
 
-            browserChat(page);
+            browserChat(page, "http://127.0.0.1:" + modelPort);
 
             // router crash: supervision restarts it and the chat goes on
             long routerPid = Long.parseLong(field(get(backend + "/health").body(), "pid"));
@@ -170,7 +184,11 @@ class LauncherIT {
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0));
     }
 
-    private void browserChat(String page) throws Exception {
+    /**
+     * Runs the page's browser test; with {@code standInModel} (the stand-in model's base URL) also its
+     * streaming checks against the whole stack: partial text before done, Stop reaching the model.
+     */
+    private void browserChat(String page, String standInModel) throws Exception {
         boolean chromium = Files.isExecutable(Path.of("/usr/bin/chromium"));
         if (!chromium) {
             if (System.getenv("CI") != null) {
@@ -182,6 +200,9 @@ class LauncherIT {
         ProcessBuilder pb = new ProcessBuilder("node", script.toString(), page)
                 .directory(LauncherProcess.REPO.resolve("frontend").toFile()).redirectErrorStream(true);
         pb.environment().put("SCREENSHOT", Path.of("target", "screenshot.png").toAbsolutePath().toString());
+        if (standInModel != null) {
+            pb.environment().put("STAND_IN_LLM_URL", standInModel);
+        }
         Process browser = pb.start();
         String out = new String(browser.getInputStream().readAllBytes());
         assertThat(browser.waitFor(120, TimeUnit.SECONDS)).isTrue();
