@@ -29,29 +29,15 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Streamed replies end to end: the backend, the real bundled router and a stand-in language model
- * ({@code fake_llm.py}) that streams tokens at a set pace, can pause, and records when a request was
- * abandoned. Run once per session store.
+ * Streamed replies end to end: the backend, the real bundled router and the stand-in language model.
+ * Run once per session store.
  */
-abstract class StreamContract {
-    static final ObjectMapper MAPPER = new ObjectMapper();
-    static final Duration WAIT = Duration.ofSeconds(30);
-    static final String LLM_AGENT = "information-retrieval";
-
-    static ManagedProcess llm;
-    static URI llmUrl;
+abstract class StreamContract extends StreamContractSupport {
     static ChatBackend backend;
 
     /** Starts the stand-in model and a backend whose router uses it, with {@code store}. */
     static void start(SessionStoreConfig store) throws InterruptedException {
-        int port = FreePorts.next();
-        llm = ManagedProcess.create(ProcessConfig.builder("fake-llm").command(Fixtures.fakeLlm(port))
-                .healthCheck(HealthCheck.http("http://127.0.0.1:" + port + "/health"))
-                .startupTimeout(Duration.ofSeconds(20))
-                .logFile(TestBackends.tempDir().resolve("fake-llm.log"))
-                .build());
-        llm.ensureRunning();
-        llmUrl = URI.create("http://127.0.0.1:" + port);
+        startModel();
         backend = ChatBackend.create(TestBackends.base(0, 0).storeConfig(store)
                 .routerEnvironment(Map.of("ROUTER_LLM_URL", llmUrl + "/v1", "ROUTER_LLM_TIMEOUT", "20"))
                 .maxInFlight(400)
@@ -60,58 +46,15 @@ abstract class StreamContract {
     }
 
     @AfterAll
-    static void stopAll() {
+    static void stopBackend() {
         if (backend != null) {
             backend.stop();
             backend = null;
         }
-        if (llm != null) {
-            llm.close();
-            llm = null;
-        }
-    }
-
-    @BeforeEach
-    void resetModel() {
-        RawHttp model = RawHttp.to(llmUrl);
-        assertThat(model.send("DELETE", "/requests", Map.of(), null).status()).isEqualTo(204);
-        configure(Map.of("tokens", 20, "rate", 0, "pause_after", -1, "pause_ms", 0, "first_token_delay_ms", 0));
-    }
-
-    static void configure(Map<String, Object> config) {
-        RawHttp.Response r = RawHttp.to(llmUrl).postJson("/config", toJson(config));
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-    }
-
-    static List<JsonNode> modelRequests() {
-        return List.copyOf(json(RawHttp.to(llmUrl).get("/requests")).path("requests").findParents("outcome"));
-    }
-
-    static ResponseStream open(HttpConnection c, String sessionId, String message) throws Exception {
-        ResponseStream s = c.stream("POST", "/api/chat/stream", Map.of("Content-Type", "application/json"),
-                toJson(Map.of("message", message, "sessionId", sessionId, "agent", LLM_AGENT))
-                        .getBytes(StandardCharsets.UTF_8));
-        assertThat(s.status()).isEqualTo(200);
-        return s;
-    }
-
-    static JsonNode data(ResponseStream.ServerSentEvent e) throws Exception {
-        return MAPPER.readTree(e.data());
-    }
-
-    static ResponseStream.ServerSentEvent next(ResponseStream s) throws Exception {
-        return s.nextEvent(WAIT).orElseThrow(() -> new AssertionError("the stream ended early"));
     }
 
     static JsonNode lastMessage(String sessionId) {
-        RawHttp.Response r = RawHttp.to(backend.url()).get("/api/sessions/" + sessionId);
-        assertThat(r.status()).as(r.text()).isEqualTo(200);
-        JsonNode messages = json(r).path("messages");
-        return messages.get(messages.size() - 1);
-    }
-
-    static String session() {
-        return "stream-" + UUID.randomUUID();
+        return lastMessage(backend, sessionId);
     }
 
     @Test

@@ -208,6 +208,14 @@ class LauncherIT {
         assertThat(browser.waitFor(120, TimeUnit.SECONDS)).isTrue();
         System.out.println(out);
         assertThat(browser.exitValue()).as("browser test output:\n" + out).isZero();
+        if (standInModel != null) {
+            // the page's stream parser in Node (node_modules is there now: the dev run installed it)
+            Process unit = new ProcessBuilder("node", "tests/sse.test.mjs")
+                    .directory(LauncherProcess.REPO.resolve("frontend").toFile()).redirectErrorStream(true).start();
+            String unitOut = new String(unit.getInputStream().readAllBytes());
+            assertThat(unit.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(unit.exitValue()).as("sse.test.mjs output:\n" + unitOut).isZero();
+        }
     }
 
     private static void copyFrontendWithoutModules(Path target) throws Exception {
