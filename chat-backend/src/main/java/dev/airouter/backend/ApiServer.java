@@ -77,7 +77,6 @@ final class ApiServer {
         // that sent Expect: 100-continue does not wait a second for it, and a refused body is never sent
         this.drain = new Drain(new HttpContinueReadHandler(exchange -> handler.handleRequest(exchange)), responses);
         this.http = new HttpOpenListener(buffers, OptionMap.builder()
-                .set(UndertowOptions.BUFFER_PIPELINED_DATA, true)
                 .set(UndertowOptions.MAX_ENTITY_SIZE, Math.max(maxBodyBytes * 8, 8L * 1024 * 1024))
                 .set(UndertowOptions.ALWAYS_SET_DATE, true)
                 .set(UndertowOptions.NO_REQUEST_TIMEOUT, 60_000)

@@ -121,8 +121,15 @@ final class ChatEndpoints {
                     throw e;
                 }
             });
-            ChatStream stream = new ChatStream(json, store, router, slot[0], upstream, streamLimits, call.requestId(),
-                    p.sessionId(), p.user(), started, historyLength[0]);
+            ChatStream stream;
+            try {
+                stream = new ChatStream(json, store, router, slot[0], upstream, streamLimits, call.requestId(),
+                        p.sessionId(), p.user(), started, historyLength[0]);
+            } catch (RuntimeException | Error e) {
+                upstream.cancel();
+                upstream.close();
+                throw e;
+            }
             slot[0] = null; // the stream releases it
             return Reply.streaming(stream);
         } finally {

@@ -120,6 +120,10 @@ final class ChatStream {
     private XnioExecutor.Key heartbeat;
     private XnioExecutor.Key deadline;
     private XnioExecutor.Key grace;
+    private XnioExecutor.Key backstop;
+    private final AtomicBoolean released = new AtomicBoolean();
+    private volatile boolean routerDone;
+    private volatile boolean routerReached = true;
 
     ChatStream(Json json, SessionStore store, RouterHandle router, Slot slot, RouterStream upstream,
             StreamLimits limits, String requestId, String sessionId, ChatMessage user, long started, int historyLength) {
@@ -147,9 +151,9 @@ final class ChatStream {
     // --- the IO thread ---------------------------------------------------------------------------
 
     /**
-     * Starts the response on the exchange's IO thread (inside a dispatched handler call, so the
-     * resumed writes take effect when it returns and Undertow leaves the exchange open), then starts
-     * the pump.
+     * Starts the response on the exchange's IO thread, then starts the pump. It runs as a plain task
+     * (the endpoint's dispatched task has returned, so the exchange is not "in call"): the resumed
+     * writes take effect at once, and nothing ends the exchange when it returns.
      */
     void open(HttpServerExchange exchange, Streams streams) {
         this.exchange = exchange;
@@ -176,13 +180,32 @@ final class ChatStream {
         long beat = limits.heartbeat().toMillis();
         heartbeat = io.executeAtInterval(this::heartbeat, beat, TimeUnit.MILLISECONDS);
         deadline = io.executeAfter(() -> cancel(End.TOO_LONG), limits.maxDuration().toMillis(), TimeUnit.MILLISECONDS);
+        // a backstop whatever happens to the pump: no exchange outlives its stream's bounds
+        backstop = io.executeAfter(() -> {
+            if (!ended) {
+                LOG.warn("request {}: the stream outlived streamMaxDuration and streamIdleTimeout; closing it", requestId);
+                abort();
+            }
+        }, limits.maxDuration().plus(limits.idleTimeout()).toMillis() + 5000, TimeUnit.MILLISECONDS);
         sink.resumeWrites();
         if (!streams.start(this)) {
             cancelled.compareAndSet(null, End.SHUTDOWN);
-            upstream.cancel();
-            router.release(slot, true);
-            ending = true;
-            enqueue(error(End.SHUTDOWN, "the backend is shutting down; nothing was stored", false), true);
+            discard();
+            end(error(End.SHUTDOWN, "the backend is shutting down; nothing was stored", false));
+        }
+    }
+
+    /**
+     * Cancels and closes the router call and gives its router back, once: the pump does it when it
+     * ends, and so does whoever finds that the pump will never run.
+     */
+    void discard() {
+        if (released.compareAndSet(false, true)) {
+            if (!routerDone) {
+                upstream.cancel();
+            }
+            upstream.close();
+            router.release(slot, routerReached);
         }
     }
 
@@ -229,14 +252,17 @@ final class ChatStream {
         try {
             int n;
             boolean stray = false;
-            while ((n = source.read(buffer)) > 0) {
-                buffer.clear();
+            n = source.read(buffer);
+            if (n > 0) {
                 stray = true;
             }
             if (n < 0) {
-                clientGone("it closed the connection");
+                clientGone("it closed the connection"); // a half-close after the request counts as gone too
             } else if (stray) {
-                exchange.setPersistent(false); // a pipelined request: dropped, the connection closes after this stream
+                // a pipelined request (or garbage): dropped with the connection after this stream; stop
+                // watching, so that a client sending without end cannot keep an IO thread reading
+                exchange.setPersistent(false);
+                suspendReads();
             }
         } catch (IOException e) {
             clientGone("its connection failed: " + e.getMessage());
@@ -269,11 +295,27 @@ final class ChatStream {
         exchange.endExchange();
     }
 
-    /** Everything was written, the last event too: end the response (its last chunk) normally. */
+    /**
+     * Everything was written, the last event too: end the response (its last chunk) normally. The
+     * grace timer stays until the exchange is complete: a last chunk that a client never reads must
+     * not hold the exchange either.
+     */
     private void finishExchange() {
         ended = true;
-        stopTimers();
+        for (XnioExecutor.Key key : new XnioExecutor.Key[] {heartbeat, deadline, backstop}) {
+            if (key != null) {
+                key.remove();
+            }
+        }
         suspendReads();
+        if (grace == null) {
+            grace = graceTimer();
+        }
+        XnioExecutor.Key last = grace;
+        exchange.addExchangeCompleteListener((ex, next) -> {
+            last.remove();
+            next.proceed();
+        });
         exchange.endExchange();
     }
 
@@ -288,7 +330,7 @@ final class ChatStream {
     }
 
     private void stopTimers() {
-        for (XnioExecutor.Key key : new XnioExecutor.Key[] {heartbeat, deadline, grace}) {
+        for (XnioExecutor.Key key : new XnioExecutor.Key[] {heartbeat, deadline, grace, backstop}) {
             if (key != null) {
                 key.remove();
             }
@@ -305,15 +347,23 @@ final class ChatStream {
     /** Runs on the IO thread once the last event is queued: a client that does not read it in time is cut off. */
     private void onEnding() {
         if (!ended && grace == null) {
-            grace = io.executeAfter(() -> {
-                if (!ended) {
-                    LOG.info("request {}: the client did not read the end of its stream within {} ms; closing"
-                            + " the connection", requestId, limits.idleTimeout().toMillis());
-                    abort();
-                }
-            }, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            grace = graceTimer();
         }
         flush();
+    }
+
+    private XnioExecutor.Key graceTimer() {
+        return io.executeAfter(() -> {
+            if (!exchange.isComplete()) {
+                LOG.info("request {}: the client did not read the end of its stream within {} ms; closing"
+                        + " the connection", requestId, limits.idleTimeout().toMillis());
+                if (ended) {
+                    IoUtils.safeClose(exchange.getConnection()); // ends the exchange waiting on its last chunk
+                } else {
+                    abort();
+                }
+            }
+        }, limits.idleTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     // --- any thread ------------------------------------------------------------------------------
@@ -339,8 +389,9 @@ final class ChatStream {
      * @return false when it would pass the bound (nothing was queued)
      */
     private boolean enqueue(byte[] bytes, boolean force) {
-        if (!force && queued.get() + bytes.length > limits.bufferBytes()) {
-            return false;
+        long waiting = queued.get();
+        if (!force && waiting > 0 && waiting + bytes.length > limits.bufferBytes()) {
+            return false; // one event alone may pass the bound: a client that reads gets it whole
         }
         queued.addAndGet(bytes.length);
         queue.add(ByteBuffer.wrap(bytes));
@@ -351,7 +402,11 @@ final class ChatStream {
     private void scheduleFlush() {
         XnioIoThread thread = io;
         if (thread != null && flushScheduled.compareAndSet(false, true)) {
-            thread.execute(this::flush);
+            try {
+                thread.execute(this::flush);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debug("request {}: the IO threads have stopped; the stream's rest is dropped", requestId);
+            }
         }
     }
 
@@ -405,20 +460,24 @@ final class ChatStream {
             End stop = cancelled.get();
             end = stop != null ? stop : e instanceof SocketTimeoutException ? End.IDLE_TIMEOUT : End.ROUTER_FAILED;
             failure = e.getMessage();
+            // only a broken connection says the router is gone, not a router that answered something odd
+            routerReached = stop != null || e instanceof RouterStream.Malformed || e instanceof SocketTimeoutException;
         } catch (RuntimeException | Error e) {
             LOG.error("request {}: streaming the reply failed", requestId, e);
             end = End.INTERNAL;
         } finally {
-            if (end != End.DONE) {
-                upstream.cancel();
-            }
-            upstream.close();
-            router.release(slot, end != End.ROUTER_FAILED);
+            routerDone = end == End.DONE;
+            discard();
         }
-        if (end == End.DONE) {
-            completed(done);
-        } else {
-            interrupted(end, failure);
+        try {
+            if (end == End.DONE) {
+                completed(done);
+            } else {
+                interrupted(end, failure);
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("request {}: ending the stream failed", requestId, e);
+            end(error(End.INTERNAL, reason(End.INTERNAL, null), false));
         }
     }
 
@@ -555,11 +614,15 @@ final class ChatStream {
         if (cancelled.get() == End.CLIENT_GONE) {
             return; // the exchange has ended already: there is nobody to tell
         }
+        enqueue(last, true); // before ending is set: a flush running now must not end the exchange without it
         ending = true;
-        enqueue(last, true);
         XnioIoThread thread = io;
         if (thread != null) {
-            thread.execute(this::onEnding);
+            try {
+                thread.execute(this::onEnding);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debug("request {}: the IO threads have stopped; the stream's last event is dropped", requestId);
+            }
         }
     }
 

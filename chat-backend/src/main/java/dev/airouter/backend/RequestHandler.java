@@ -150,6 +150,7 @@ final class RequestHandler implements HttpHandler {
                 } catch (RuntimeException | LinkageError | AssertionError e) {
                     LOG.error("internal error opening the stream of request {}", requestId, e);
                     stream.cancel(ChatStream.End.INTERNAL);
+                    stream.discard();
                     exchange.setPersistent(false);
                     org.xnio.IoUtils.safeClose(exchange.getConnection());
                     exchange.endExchange();
@@ -157,6 +158,7 @@ final class RequestHandler implements HttpHandler {
             });
         } catch (RejectedExecutionException e) {
             stream.cancel(ChatStream.End.SHUTDOWN);
+            stream.discard();
             LOG.debug("stream of request {} dropped: the server has stopped", requestId);
         }
     }

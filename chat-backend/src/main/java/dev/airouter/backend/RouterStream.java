@@ -109,6 +109,9 @@ final class RouterStream implements AutoCloseable {
                 name = value;
             } else if (field.equals("data")) {
                 data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+                if (data.length() > maxLineBytes) {
+                    throw new Malformed("the router sent an event of more than " + maxLineBytes + " characters");
+                }
             }
         }
     }
