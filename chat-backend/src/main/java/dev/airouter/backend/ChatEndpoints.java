@@ -163,26 +163,41 @@ final class ChatEndpoints {
             }
         }
         RouterClient.Answer answer = routed.answer();
-        Map<String, Object> stamp = new LinkedHashMap<>();
-        stamp.put("agent", answer.agent());
-        stamp.put("confidence", answer.confidence());
-        stamp.put("fallbackTriggered", answer.fallbackTriggered());
+        Map<String, Object> stamp = stamp(answer.agent(), answer.confidence(), answer.fallbackTriggered());
         ChatMessage reply = ChatMessage.assistant(answer.content()).withMetadata(stamp);
         StoreCalls.call(() -> store.append(sessionId, List.of(user, reply)));
+        return Reply.ok(answerBody(sessionId, answer.content(), stamp, answer.reasoning(), started,
+                answer.routerLatencyMs(), routed.historyLength(), routed.slot()));
+    }
 
+    /** The metadata stored with a reply: which agent answered, how sure it was. */
+    static Map<String, Object> stamp(String agent, double confidence, boolean fallbackTriggered) {
+        Map<String, Object> stamp = new LinkedHashMap<>();
+        stamp.put("agent", agent);
+        stamp.put("confidence", confidence);
+        stamp.put("fallbackTriggered", fallbackTriggered);
+        return stamp;
+    }
+
+    /**
+     * The body of a chat answer, the one {@code POST /api/chat} answers and a stream's {@code done}
+     * event carries: {@code {success, message, sessionId, metadata}}.
+     */
+    static Map<String, Object> answerBody(String sessionId, String message, Map<String, Object> stamp, String reasoning,
+            long startedNanos, double routerLatencyMs, int historyLength, Slot slot) {
         Map<String, Object> metadata = new LinkedHashMap<>(stamp);
-        metadata.put("reasoning", answer.reasoning());
-        metadata.put("processingTime", Math.round((System.nanoTime() - started) / 100_000.0) / 10.0);
-        metadata.put("routerLatencyMs", answer.routerLatencyMs());
-        metadata.put("historyLength", routed.historyLength());
-        metadata.put("routerReplica", routed.slot().index);
-        metadata.put("routerGeneration", routed.slot().generation);
+        metadata.put("reasoning", reasoning);
+        metadata.put("processingTime", Math.round((System.nanoTime() - startedNanos) / 100_000.0) / 10.0);
+        metadata.put("routerLatencyMs", routerLatencyMs);
+        metadata.put("historyLength", historyLength);
+        metadata.put("routerReplica", slot.index);
+        metadata.put("routerGeneration", slot.generation);
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("success", true);
-        body.put("message", answer.content());
+        body.put("message", message);
         body.put("sessionId", sessionId);
         body.put("metadata", metadata);
-        return Reply.ok(body);
+        return body;
     }
 
     /** What a {@code /route} call came back with, and from which router. */

@@ -302,11 +302,7 @@ final class ChatStream {
      */
     private void finishExchange() {
         ended = true;
-        for (XnioExecutor.Key key : new XnioExecutor.Key[] {heartbeat, deadline, backstop}) {
-            if (key != null) {
-                key.remove();
-            }
-        }
+        remove(heartbeat, deadline, backstop);
         suspendReads();
         if (grace == null) {
             grace = graceTimer();
@@ -330,7 +326,11 @@ final class ChatStream {
     }
 
     private void stopTimers() {
-        for (XnioExecutor.Key key : new XnioExecutor.Key[] {heartbeat, deadline, grace, backstop}) {
+        remove(heartbeat, deadline, grace, backstop);
+    }
+
+    private static void remove(XnioExecutor.Key... timers) {
+        for (XnioExecutor.Key key : timers) {
             if (key != null) {
                 key.remove();
             }
@@ -500,11 +500,8 @@ final class ChatStream {
     }
 
     private Map<String, Object> stamp() {
-        Map<String, Object> stamp = new LinkedHashMap<>();
-        stamp.put("agent", meta.path("agent").asText(""));
-        stamp.put("confidence", meta.path("confidence").asDouble(0));
-        stamp.put("fallbackTriggered", meta.path("fallback_triggered").asBoolean(false));
-        return stamp;
+        return ChatEndpoints.stamp(meta.path("agent").asText(""), meta.path("confidence").asDouble(0),
+                meta.path("fallback_triggered").asBoolean(false));
     }
 
     private void completed(JsonNode done) {
@@ -524,19 +521,9 @@ final class ChatStream {
                     + " not have it: " + e.details(), false));
             return;
         }
-        Map<String, Object> metadata = new LinkedHashMap<>(stamp);
-        metadata.put("reasoning", done.path("reasoning").asText(meta.path("reasoning").asText("")));
-        metadata.put("processingTime", Math.round((System.nanoTime() - started) / 100_000.0) / 10.0);
-        metadata.put("routerLatencyMs", done.path("latency_ms").asDouble(0));
-        metadata.put("historyLength", historyLength);
-        metadata.put("routerReplica", slot.index);
-        metadata.put("routerGeneration", slot.generation);
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("success", true);
-        body.put("message", message);
-        body.put("sessionId", sessionId);
-        body.put("metadata", metadata);
-        end(event("done", body));
+        end(event("done", ChatEndpoints.answerBody(sessionId, message, stamp,
+                done.path("reasoning").asText(meta.path("reasoning").asText("")), started,
+                done.path("latency_ms").asDouble(0), historyLength, slot)));
     }
 
     private void interrupted(End end, String failure) {

@@ -5,10 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.airouter.lifecycle.HealthCheck;
 import dev.airouter.lifecycle.ManagedProcess;
-import dev.airouter.lifecycle.ProcessConfig;
-import dev.airouter.testing.Fixtures;
 import dev.airouter.testing.FreePorts;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RawHttp;
@@ -44,11 +41,7 @@ class SlowReaderStreamTest {
         // most 500 tokens a second, so that no model finishes into the kernel's socket buffers (a few MiB on
         // loopback) before its stream is cut: every request must be seen abandoned
         String word = "x".repeat(2047) + " ";
-        try (ManagedProcess llm = ManagedProcess.create(ProcessConfig.builder("fake-llm")
-                .command(Fixtures.fakeLlm(port, "--tokens", "2000", "--rate", "500", "--text", word))
-                .healthCheck(HealthCheck.http("http://127.0.0.1:" + port + "/health"))
-                .startupTimeout(Duration.ofSeconds(20)).logFile(TestBackends.tempDir().resolve("fake-llm.log")).build())) {
-            llm.ensureRunning();
+        try (ManagedProcess llm = StreamContractSupport.model(port, "--tokens", "2000", "--rate", "500", "--text", word)) {
             URI llmUrl = URI.create("http://127.0.0.1:" + port);
             ChatBackend backend = ChatBackend.create(TestBackends.memory()
                     .routerEnvironment(Map.of("ROUTER_LLM_URL", llmUrl + "/v1"))

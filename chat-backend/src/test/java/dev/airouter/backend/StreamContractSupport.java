@@ -41,16 +41,23 @@ abstract class StreamContractSupport {
     static ManagedProcess llm;
     static URI llmUrl;
 
-    /** Starts the stand-in model. */
+    /** Starts the stand-in model shared by the tests of a class. */
     static void startModel() throws InterruptedException {
         int port = FreePorts.next();
-        llm = ManagedProcess.create(ProcessConfig.builder("fake-llm").command(Fixtures.fakeLlm(port))
+        llm = model(port);
+        llmUrl = URI.create("http://127.0.0.1:" + port);
+    }
+
+    /** Starts a stand-in model on {@code port} with these command-line settings; close it when done. */
+    static ManagedProcess model(int port, String... settings) throws InterruptedException {
+        ManagedProcess model = ManagedProcess.create(ProcessConfig.builder("fake-llm")
+                .command(Fixtures.fakeLlm(port, settings))
                 .healthCheck(HealthCheck.http("http://127.0.0.1:" + port + "/health"))
                 .startupTimeout(Duration.ofSeconds(20))
                 .logFile(TestBackends.tempDir().resolve("fake-llm.log"))
                 .build());
-        llm.ensureRunning();
-        llmUrl = URI.create("http://127.0.0.1:" + port);
+        model.ensureRunning();
+        return model;
     }
 
     @AfterAll
