@@ -6,16 +6,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.airouter.lifecycle.ReplicaEvent;
 import dev.airouter.testing.HttpConnection;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.Processes;
 import dev.airouter.testing.RawHttp;
 import dev.airouter.testing.ResponseStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -24,7 +27,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * How a stream ends other than with {@code done}: the router silent too long, the stream too long,
  * the reply too long, the router dying mid-reply, the backend stopping — each an {@code error} event
- * with the partial reply stored as interrupted — and streams counting against the in-flight limit.
+ * with the partial reply stored as interrupted —, a router dying before its first event (retried on
+ * another replica: the client sees nothing of it), and streams counting against the in-flight limit.
  * Each test has a backend of its own (its limits), the stand-in model is shared.
  */
 @ExtendWith(NoLeftoverProcesses.class)
@@ -134,6 +138,36 @@ class StreamEndingsTest extends StreamContractSupport {
             assertThat(seen + ending.text()).isEqualTo(seen.toString());
             assertInterrupted(b, id, new Ending(seen.toString(), ending.last()), "router failed", "router failed mid-reply");
         }
+    }
+
+    @Test
+    void aRouterThatDiesBeforeItsFirstEventIsRetriedOnAnotherReplica() throws Exception {
+        Path counter = TestBackends.tempDir().resolve("starts");
+        List<ReplicaEvent> events = new CopyOnWriteArrayList<>();
+        own = ChatBackend.create(TestBackends.memory().routers(2).routerCommand(TestBackends.oneCrashingRouter(counter))
+                .routerEnvironment(Map.of("ROUTER_LLM_URL", llmUrl + "/v1")).build());
+        own.addRouterListener(events::add);
+        own.start();
+        // each stream lasts a while, so the second of a pair goes to the other replica (least in flight)
+        configure(Map.of("tokens", 4, "rate", 0, "pause_after", 1, "pause_ms", 300));
+        for (int round = 0; round < 3; round++) {
+            String[] ids = {session(), session()};
+            try (HttpConnection c1 = RawHttp.keepAlive(own.url(), WAIT); HttpConnection c2 = RawHttp.keepAlive(own.url(), WAIT);
+                    ResponseStream s1 = open(c1, ids[0], "Research this"); ResponseStream s2 = open(c2, ids[1], "And that")) {
+                for (ResponseStream s : List.of(s1, s2)) {
+                    assertThat(next(s).event()).isEqualTo("meta");
+                }
+                int i = 0;
+                for (ResponseStream s : List.of(s1, s2)) {
+                    Ending ending = readToEnd(s);
+                    assertThat(ending.last().event()).as(ending.last().data()).isEqualTo("done");
+                    assertThat(ending.text()).isNotEmpty();
+                    assertThat(lastMessage(own, ids[i++]).path("content").asText()).isEqualTo(ending.text());
+                }
+            }
+        }
+        assertThat(events).as("the replica that dies on its first chat request was called, and died")
+                .anyMatch(e -> e.kind() == ReplicaEvent.Kind.DOWN);
     }
 
     @Test

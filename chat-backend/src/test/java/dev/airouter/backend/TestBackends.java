@@ -59,6 +59,15 @@ final class TestBackends {
     }
 
     /**
+     * The first process started (counted in {@code counter}) dies on its first {@code POST /route}
+     * before answering anything; every other one (the other replica, its restart) is the bundled router.
+     */
+    static List<String> oneCrashingRouter(Path counter) {
+        return List.of(Fixtures.python(), script("crashing_router.py").toString(),
+                ROUTER_SOURCES.toAbsolutePath().normalize().toString(), counter.toString());
+    }
+
+    /**
      * A router stand-in that advertises neither limits nor agents, refuses more than
      * {@code maxHistory} history messages and any agent but {@code echo} with a 400, and answers
      * {@code "<n> history messages"}.

@@ -65,7 +65,8 @@ public final class StreamBenchmark {
 
     /**
      * @param args rounds (default 5), iterations per round for latencies (default 40), seconds per
-     *     throughput run (default 5), open streams for the memory figure (default 200)
+     *     throughput run (default 5), open streams for the memory figure (default 200), warm-up requests
+     *     per path (default 1000)
      * @throws Exception on failure
      */
     public static void main(String[] args) throws Exception {
@@ -73,11 +74,12 @@ public final class StreamBenchmark {
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 40;
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
         int open = args.length > 3 ? Integer.parseInt(args[3]) : 200;
+        int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 1000;
         Path routerDir = Path.of("python-router").toAbsolutePath();
         if (!Files.isRegularFile(routerDir.resolve("ai_router").resolve("__main__.py"))) {
             throw new IllegalStateException("run from the repository root: " + routerDir + " has no ai_router");
         }
-        System.out.println(run(routerDir, rounds, iterations, seconds, open));
+        System.out.println(run(routerDir, rounds, iterations, seconds, open, warmup));
     }
 
     /**
@@ -87,7 +89,7 @@ public final class StreamBenchmark {
      * @return the Markdown report
      * @throws Exception on failure
      */
-    static String run(Path routerDir, int rounds, int iterations, int seconds, int open) throws Exception {
+    static String run(Path routerDir, int rounds, int iterations, int seconds, int open, int warmup) throws Exception {
         Path logs = Files.createTempDirectory("airouter-bench-stream-");
         int port = FreePorts.next();
         try (ManagedProcess model = ManagedProcess.create(ProcessConfig.builder("fake-llm").command(Fixtures.fakeLlm(port))
@@ -100,16 +102,18 @@ public final class StreamBenchmark {
                     .routerEnvironment(Map.of("ROUTER_LLM_URL", llm + "/v1")).maxInFlight(Math.max(64, open + 32))
                     .build();
             try (ChatBackend backend = ChatBackend.create(config).start()) {
-                return new StreamBenchmark(llm, backend).report(rounds, iterations, seconds, open);
+                return new StreamBenchmark(llm, backend).report(rounds, iterations, seconds, open, warmup);
             }
         }
     }
 
-    String report(int rounds, int iterations, int seconds, int open) throws Exception {
+    String report(int rounds, int iterations, int seconds, int open, int warmup) throws Exception {
         StringBuilder details = new StringBuilder();
-        // warm both paths (JIT, connections, the router's imports)
+        // warm both paths (JIT, connections, the router's imports): the backend's path (Undertow, Jackson,
+        // OkHttp, the store) runs interpreted or half-compiled for hundreds of requests, the raw client's
+        // direct path much sooner; 50 requests left the backend's first-delta figure ~0.5 ms high
         configure(Map.of("tokens", 5, "rate", 0, "pause_after", -1, "pause_ms", 0, "first_token_delay_ms", 0));
-        for (int i = 0; i < 50; i++) {
+        for (int i = 0; i < warmup; i++) {
             firstDelta(true);
             firstDelta(false);
         }
@@ -178,19 +182,20 @@ public final class StreamBenchmark {
         out.append(String.format(Locale.ROOT, "| disconnect → the model sees the abandon, model streaming 50 tokens/s"
                 + " (median, p90, max) | %.1f ms (%.1f, %.1f) | – | |%n", as.median(), as.quantile(0.9), as.max()));
         out.append(String.format(Locale.ROOT, "| memory per open stream (%d open, model paused) | %.1f KiB heap, %.2f"
-                + " threads | – | |%n%n", open, memory[0] / 1024, memory[1]));
+                + " threads busy | – | |%n%n", open, memory[0] / 1024, memory[1]));
         out.append("| concurrent streams | deltas/s via the backend (median, min–max) | deltas/s direct | backend/direct |\n");
         out.append("|---|---|---|---|\n").append(throughput).append('\n');
         out.append("The bundled router with its language-model agent (" + AGENT + ") pointed at the stand-in model"
                 + " (fake_llm.py); the backend in the benchmark's JVM, in-memory store. Time to first delta: " + rounds
-                + " rounds of " + iterations + " alternating requests on keep-alive connections, the model answering at"
+                + " rounds of " + iterations + " alternating requests on keep-alive connections, after " + warmup
+                + " of each to warm up, the model answering at"
                 + " once (5 tokens). Abandon: " + abandons + " disconnects each, after the first delta; the model's"
                 + " record of when it noticed, minus the wall-clock moment the client closed. Throughput: a model"
                 + " streaming 2,000 tokens as fast as it can, " + seconds + " s per run; the router and the model are"
                 + " Python on the same 2 cores, so they bound both columns. Command: `java -cp"
                 + " \"benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)\""
                 + " dev.airouter.benchmarks.backend.StreamBenchmark " + rounds + " " + iterations + " " + seconds + " "
-                + open + "` from the repository root.\n\n");
+                + open + " " + warmup + "` from the repository root.\n\n");
         out.append("```\n").append(details).append("```\n");
         return out.toString();
     }
@@ -304,7 +309,7 @@ public final class StreamBenchmark {
         byte[] request = ("POST /api/chat/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                 + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         long heapBefore = heapAfterGc();
-        int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
+        int threadsBefore = streamThreads();
         List<java.net.Socket> sockets = new ArrayList<>();
         try {
             byte[] buffer = new byte[8192];
@@ -324,13 +329,30 @@ public final class StreamBenchmark {
                 }
             }
             long heapDuring = heapAfterGc();
-            int threadsDuring = ManagementFactory.getThreadMXBean().getThreadCount();
+            int threadsDuring = streamThreads();
             return new double[] {(heapDuring - heapBefore) / (double) open, (threadsDuring - threadsBefore) / (double) open};
         } finally {
             for (java.net.Socket s : sockets) {
                 s.close();
             }
         }
+    }
+
+    /**
+     * Threads busy with a stream (a frame of the backend's stream code on their stack): pooled threads
+     * idle since the warm-up would hide new ones from a plain thread count.
+     */
+    private static int streamThreads() {
+        int busy = 0;
+        for (StackTraceElement[] stack : Thread.getAllStackTraces().values()) {
+            for (StackTraceElement frame : stack) {
+                if (frame.getClassName().startsWith("dev.airouter.backend.ChatStream")) {
+                    busy++;
+                    break;
+                }
+            }
+        }
+        return busy;
     }
 
     private static long heapAfterGc() throws InterruptedException {

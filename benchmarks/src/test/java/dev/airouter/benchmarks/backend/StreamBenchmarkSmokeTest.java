@@ -17,7 +17,7 @@ class StreamBenchmarkSmokeTest {
     @Test
     void oneShortRoundProducesEveryFigure() throws Exception {
         Path routerDir = Path.of("../python-router").toAbsolutePath().normalize();
-        String report = StreamBenchmark.run(routerDir, 1, 3, 1, 5);
+        String report = StreamBenchmark.run(routerDir, 1, 3, 1, 5, 10);
         System.out.println(report);
         assertThat(report).contains("| time to first delta", "| disconnect → the model sees the abandon, model silent",
                 "| memory per open stream (5 open", "| 1 | ", "| 32 | ");
