@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every benchmark the project has and writes benchmarks/RESULTS.md.
-#   benchmarks/run.sh            # everything (about 35-40 minutes on 2 cores)
+#   benchmarks/run.sh            # everything (about 45-50 minutes on 2 cores)
 #   benchmarks/run.sh lifecycle  # one part: lifecycle | session | backend | launcher
 # Each figure is a median with its spread over repeated runs, beside a baseline measured in the
 # same run. Run it on a quiet machine: other load skews every figure.
@@ -11,6 +11,8 @@ PARTS=("${@:-lifecycle session backend launcher}")
 PARTS=(${PARTS[@]})
 
 mvn -B -q -DskipTests install
+# the Express peer of PeerBenchmark (pinned in its package-lock.json)
+(cd benchmarks/peers/express && npm ci --no-audit --no-fund --silent)
 mvn -B -q -pl benchmarks dependency:build-classpath -Dmdep.outputFile=target/classpath.txt
 CP="benchmarks/target/classes:$(cat benchmarks/target/classpath.txt)"
 JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
@@ -45,7 +47,8 @@ for part in "${PARTS[@]}"; do
                run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5
                run backend dev.airouter.benchmarks.backend.RouterPoolBenchmark 8 5 "$(baseline_launcher)"
                run backend dev.airouter.benchmarks.backend.ReloadBenchmark 3
-               run backend dev.airouter.benchmarks.backend.StreamBenchmark 5 40 5 200 ;;
+               run backend dev.airouter.benchmarks.backend.StreamBenchmark 5 40 5 200
+               run backend dev.airouter.benchmarks.backend.PeerBenchmark launcher/target/launcher.jar 10 3 memory,redis 30 ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5
                run launcher dev.airouter.benchmarks.launcher.ReadyToListenBenchmark "$ROOT" 20
                run launcher dev.airouter.benchmarks.launcher.DevReloadBenchmark "$ROOT" 10 ;;

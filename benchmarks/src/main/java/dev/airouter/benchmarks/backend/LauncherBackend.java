@@ -78,9 +78,19 @@ final class LauncherBackend implements AutoCloseable {
      * @throws InterruptedException if interrupted while waiting
      */
     static LauncherBackend start(Path jar, String name, List<String> options) throws IOException, InterruptedException {
+        List<String> all = new ArrayList<>(List.of("--router-port", "0", "--redis-url", "none"));
+        all.addAll(options);
+        return startWith(jar, name, all);
+    }
+
+    /**
+     * As {@link #start}, with only {@code --backend-port 0} and {@code --log-dir} given: the caller
+     * chooses the router ({@code --router-url}, {@code --router-port}) and the store.
+     */
+    static LauncherBackend startWith(Path jar, String name, List<String> options) throws IOException, InterruptedException {
         Path logs = Files.createTempDirectory("airouter-bench-" + name + "-");
         List<String> command = new ArrayList<>(List.of(java(), "-jar", jar.toString(), "backend", "--backend-port", "0",
-                "--router-port", "0", "--redis-url", "none", "--log-dir", logs.toString()));
+                "--log-dir", logs.toString()));
         command.addAll(options);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("NO_COLOR", "1");
