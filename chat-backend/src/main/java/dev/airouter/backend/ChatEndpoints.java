@@ -56,12 +56,36 @@ final class ChatEndpoints {
         return new Prepared(request, sessionId, ChatMessage.user(request.message()));
     }
 
+    /**
+     * The tail of the history a router can take (none for a session id made up just now), and
+     * whether it was read: a reply computed from a read history is stored only if the session has not
+     * changed since ({@link SessionStore#appendAfter}).
+     */
+    private record History(List<ChatMessage> messages, boolean read) {
+        String lastId() {
+            return messages.isEmpty() ? null : messages.get(messages.size() - 1).id();
+        }
+
+        /**
+         * Stores the turn: conditionally when the history was read and {@code conditional}; false if the
+         * session changed meanwhile (nothing stored).
+         */
+        boolean store(SessionStore store, String sessionId, List<ChatMessage> turn, boolean conditional) {
+            if (!read || !conditional) {
+                StoreCalls.call(() -> store.append(sessionId, turn));
+                return true;
+            }
+            return StoreCalls.call(() -> store.appendAfter(sessionId, lastId(), turn)).isPresent();
+        }
+    }
+
     /** Loads the tail of the history a router can take (none for a session id made up just now). */
-    private List<ChatMessage> history(Slot slot, Prepared p) {
+    private History history(Slot slot, Prepared p) {
         int tail = slot.info.current().limits().maxHistoryMessages();
         return p.request().useHistory() && p.request().sessionId() != null && tail > 0
-                ? StoreCalls.call(() -> store.load(p.sessionId(), tail)).map(Session::messages).orElse(List.of())
-                : List.of();
+                ? new History(StoreCalls.call(() -> store.load(p.sessionId(), tail)).map(Session::messages)
+                        .orElse(List.of()), true)
+                : new History(List.of(), false);
     }
 
     /**
@@ -105,7 +129,8 @@ final class ChatEndpoints {
         Prepared p = prepare(call);
         Slot[] slot = {router.acquire(null)}; // 503 at once when no router is ready
         try {
-            List<ChatMessage> stored = history(slot[0], p);
+            History read = history(slot[0], p);
+            List<ChatMessage> stored = read.messages();
             int[] historyLength = new int[1];
             RouterStream upstream = onRouter(slot, call.requestId(), s -> {
                 List<RouterClient.Turn> history = RouteBudget.fit(stored, s.info.current().limits(),
@@ -124,7 +149,7 @@ final class ChatEndpoints {
             ChatStream stream;
             try {
                 stream = new ChatStream(json, store, router, slot[0], upstream, streamLimits, call.requestId(),
-                        p.sessionId(), p.user(), started, historyLength[0]);
+                        p.sessionId(), p.user(), started, historyLength[0], read.read(), read.lastId());
             } catch (RuntimeException | Error e) {
                 upstream.cancel();
                 upstream.close();
@@ -152,22 +177,34 @@ final class ChatEndpoints {
         ChatRequest request = p.request();
         String sessionId = p.sessionId();
         ChatMessage user = p.user();
-        Slot[] slot = {router.acquire(null)}; // 503 at once when no router is ready
-        Routed routed;
-        try {
-            List<ChatMessage> stored = history(slot[0], p);
-            routed = onRouter(slot, call.requestId(), s -> call(s, request, sessionId, stored, call.requestId()));
-        } finally {
-            if (slot[0] != null) {
-                router.release(slot[0], true);
+        for (int attempt = 1; ; attempt++) {
+            // the first answer may come from a cached history that an invalidation had not yet reached: it is
+            // stored only if the session is unchanged; the second reads the store afresh, after this request
+            // began, so what it stores has seen every turn acknowledged before — a turn stored meanwhile is a
+            // concurrent one, and both are kept
+            Slot[] slot = {router.acquire(null)}; // 503 at once when no router is ready
+            Routed routed;
+            History history;
+            try {
+                history = history(slot[0], p);
+                List<ChatMessage> stored = history.messages();
+                routed = onRouter(slot, call.requestId(), s -> call(s, request, sessionId, stored, call.requestId()));
+            } finally {
+                if (slot[0] != null) {
+                    router.release(slot[0], true);
+                }
             }
+            RouterClient.Answer answer = routed.answer();
+            Map<String, Object> stamp = stamp(answer.agent(), answer.confidence(), answer.fallbackTriggered());
+            ChatMessage reply = ChatMessage.assistant(answer.content()).withMetadata(stamp);
+            if (history.store(store, sessionId, List.of(user, reply), attempt == 1)) {
+                return Reply.ok(answerBody(sessionId, answer.content(), stamp, answer.reasoning(), started,
+                        answer.routerLatencyMs(), routed.historyLength(), routed.slot()));
+            }
+            // another turn was stored since this one read the history (another backend, a concurrent
+            // request): this reply may not have seen it, so it is answered again from the store
+            LOG.debug("request {}: session {} changed while answering; answering again", call.requestId(), sessionId);
         }
-        RouterClient.Answer answer = routed.answer();
-        Map<String, Object> stamp = stamp(answer.agent(), answer.confidence(), answer.fallbackTriggered());
-        ChatMessage reply = ChatMessage.assistant(answer.content()).withMetadata(stamp);
-        StoreCalls.call(() -> store.append(sessionId, List.of(user, reply)));
-        return Reply.ok(answerBody(sessionId, answer.content(), stamp, answer.reasoning(), started,
-                answer.routerLatencyMs(), routed.historyLength(), routed.slot()));
     }
 
     /** The metadata stored with a reply: which agent answered, how sure it was. */

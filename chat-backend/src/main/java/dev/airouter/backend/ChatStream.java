@@ -94,6 +94,8 @@ final class ChatStream {
     private final ChatMessage user;
     private final long started;
     private final int historyLength;
+    private final boolean historyRead;
+    private final String lastReadId;
     private final JsonNode meta;
 
     // the pump's state (one thread)
@@ -126,7 +128,8 @@ final class ChatStream {
     private volatile boolean routerReached = true;
 
     ChatStream(Json json, SessionStore store, RouterHandle router, Slot slot, RouterStream upstream,
-            StreamLimits limits, String requestId, String sessionId, ChatMessage user, long started, int historyLength) {
+            StreamLimits limits, String requestId, String sessionId, ChatMessage user, long started, int historyLength,
+            boolean historyRead, String lastReadId) {
         this.json = json;
         this.store = store;
         this.router = router;
@@ -138,6 +141,8 @@ final class ChatStream {
         this.user = user;
         this.started = started;
         this.historyLength = historyLength;
+        this.historyRead = historyRead;
+        this.lastReadId = lastReadId;
         this.meta = upstream.first.data();
         Map<String, Object> data = new LinkedHashMap<>();
         data.put("sessionId", sessionId);
@@ -513,8 +518,7 @@ final class ChatStream {
         }
         Map<String, Object> stamp = stamp();
         try {
-            StoreCalls.call(() -> store.append(sessionId, List.of(user,
-                    ChatMessage.assistant(message).withMetadata(stamp))));
+            storeTurn(ChatMessage.assistant(message).withMetadata(stamp));
         } catch (ApiError e) {
             LOG.warn("request {}: the streamed reply could not be stored: {}", requestId, e.details());
             end(errorBody(e.error(), "the reply was complete but could not be saved, so the conversation does"
@@ -534,8 +538,7 @@ final class ChatStream {
         stamp.put("interruption", why);
         String unsaved = null;
         try {
-            StoreCalls.call(() -> store.append(sessionId, List.of(user,
-                    ChatMessage.assistant(partial).withMetadata(stamp))));
+            storeTurn(ChatMessage.assistant(partial).withMetadata(stamp));
         } catch (ApiError e) {
             unsaved = e.details();
         }
@@ -549,6 +552,26 @@ final class ChatStream {
         String details = why + (unsaved == null ? "; the partial reply was stored, marked interrupted"
                 : "; the partial reply could not be stored either: " + unsaved);
         end(error(end, details, unsaved == null));
+    }
+
+    /**
+     * Stores the user message and the reply. The client has seen the reply, so it is stored even when
+     * another turn was stored since this one read the history (another backend, a concurrent request):
+     * after that turn, with a warning, since it was answered without it.
+     */
+    private void storeTurn(ChatMessage reply) {
+        List<ChatMessage> turn = List.of(user, reply);
+        StoreCalls.call(() -> {
+            if (!historyRead) {
+                return store.append(sessionId, turn);
+            }
+            if (store.appendAfter(sessionId, lastReadId, turn).isPresent()) {
+                return 0;
+            }
+            LOG.warn("request {}: session {} changed while the reply streamed (another turn was stored meanwhile);"
+                    + " the reply, answered without that turn, is stored after it", requestId, sessionId);
+            return store.append(sessionId, turn);
+        });
     }
 
     private byte[] error(End end, String details, boolean stored) {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -88,6 +89,28 @@ final class MemorySessionStore implements SessionStore {
         Session updated = cache.asMap().compute(id, (key, old) -> appended(key, old, incoming));
         counter.recordAppend();
         return updated.messages().size();
+    }
+
+    @Override
+    public OptionalInt appendAfter(String sessionId, String expectedLastId, List<ChatMessage> messages) {
+        String id = open(sessionId);
+        List<ChatMessage> incoming = List.copyOf(messages);
+        boolean[] changed = new boolean[1];
+        Session updated = cache.asMap().compute(id, (key, old) -> {
+            List<ChatMessage> stored = old == null ? List.of() : old.messages();
+            String last = stored.isEmpty() ? null : stored.get(stored.size() - 1).id();
+            boolean replay = !incoming.isEmpty() && stored.stream().anyMatch(m -> m.id().equals(incoming.get(0).id()));
+            if (!replay && !java.util.Objects.equals(last, expectedLastId)) {
+                changed[0] = true;
+                return old;
+            }
+            return appended(key, old, incoming);
+        });
+        if (changed[0]) {
+            return OptionalInt.empty();
+        }
+        counter.recordAppend();
+        return OptionalInt.of(updated.messages().size());
     }
 
     private Session appended(String id, Session old, List<ChatMessage> incoming) {

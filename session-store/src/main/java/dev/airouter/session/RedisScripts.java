@@ -28,11 +28,35 @@ final class RedisScripts {
      * Written for the steady state (a full history): it uses the lengths RPUSH returns instead of LLEN,
      * and trims the id list only once it has grown to twice the window.
      */
-    static final Script APPEND = new Script("append", ""
+    static final Script APPEND = new Script("append", appendBody(6));
+
+    /**
+     * {@link #APPEND} on a condition. ARGV: limit, ttlMillis, now, version, idWindow, expectedLastId
+     * ({@code ""}: the session must hold no message), then (messageId, json) pairs. Appends only if the
+     * newest stored message's id is {@code expectedLastId}, else returns {@code {-1, 0}} and writes
+     * nothing. The newest message is read from the messages list itself (its JSON's {@code id}), the
+     * one list a load renews. A replay (the first message's id is among the recent ids: this very
+     * append already went through, its reply was lost) skips the condition, and the duplicates are
+     * skipped as by {@link #APPEND}.
+     */
+    static final Script APPEND_IF = new Script("appendIf", ""
+            + "if not redis.call('LPOS', KEYS[3], ARGV[7], 'RANK', -1, 'MAXLEN', tonumber(ARGV[5])) then\n"
+            + "  local last = redis.call('LINDEX', KEYS[2], -1)\n"
+            + "  local lastId = ''\n"
+            + "  if last then lastId = cjson.decode(last)['id'] or '' end\n"
+            + "  if lastId ~= ARGV[6] then return {-1, 0} end\n"
+            + "end\n"
+            + appendBody(7).replace("return {size, added}\n",
+                    // a read after the writes: Redis forgets a client's tracking of a key that client writes
+                    // (NOLOOP only spares it the message), and the store keeps caching what it just appended
+                    "redis.call('LLEN', KEYS[2])\nreturn {size, added}\n"));
+
+    private static String appendBody(int firstPair) {
+        return ""
             + "local limit = tonumber(ARGV[1])\n"
             + "local window = tonumber(ARGV[5])\n"
             + "local added, size, ids = 0, nil, 0\n"
-            + "for i = 6, #ARGV, 2 do\n"
+            + "for i = " + firstPair + ", #ARGV, 2 do\n"
             + "  if not redis.call('LPOS', KEYS[3], ARGV[i], 'RANK', -1, 'MAXLEN', window) then\n"
             + "    ids = redis.call('RPUSH', KEYS[3], ARGV[i])\n"
             + "    size = redis.call('RPUSH', KEYS[2], ARGV[i + 1])\n"
@@ -49,7 +73,8 @@ final class RedisScripts {
             + "end\n"
             + "if ids > 2 * window then redis.call('LTRIM', KEYS[3], -window, -1) end\n"
             + "for k = 1, 3 do redis.call('PEXPIRE', KEYS[k], ARGV[2]) end\n"
-            + "return {size, added}\n");
+            + "return {size, added}\n";
+    }
 
     /**
      * ARGV: ttlMillis. Returns {} if absent, else {flat meta hash, messages}; renews the TTL of the

@@ -9,9 +9,11 @@ import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
@@ -40,6 +42,7 @@ final class RedisSessionStore implements SessionStore {
     private final RedisSessionDecoder decoder = new RedisSessionDecoder();
     private final String target;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final RedisHistoryCache history; // null: no client-side cache (no RESP3, or not a standalone Redis)
 
     RedisSessionStore(SessionStoreConfig config, RedisConnector.Connection connection) {
         this.config = config;
@@ -48,6 +51,61 @@ final class RedisSessionStore implements SessionStore {
         this.redis = connection.redis().sync();
         this.scripts = connection.redis().async();
         this.target = config.maskedRedisUrl();
+        this.history = track(config, connection);
+    }
+
+    /**
+     * Turns on the client-side cache where it can be kept true: a standalone Redis on RESP3 (a
+     * Sentinel or Cluster setup fails over to other nodes, whose tracking this connection does not
+     * have). Tracking is turned on again after every reconnect; until then the cache is empty and off.
+     */
+    private static RedisHistoryCache track(SessionStoreConfig config, RedisConnector.Connection connection) {
+        String url = config.redisUrl();
+        if (!config.clientCache() || !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
+            return null;
+        }
+        var redis = connection.redis();
+        try {
+            if (!redis.sync().clientInfo().contains(" resp=3")) {
+                return null; // invalidations are pushed on RESP3 connections only
+            }
+            RedisHistoryCache cache = new RedisHistoryCache(config.keyPrefix(), config.historyLimit());
+            redis.addListener(message -> {
+                if (message.getType().equals("invalidate")) {
+                    List<Object> content = message.getContent(io.lettuce.core.codec.StringCodec.UTF8::decodeKey);
+                    Object keys = content.size() > 1 ? content.get(1) : null;
+                    List<String> names = new ArrayList<>();
+                    if (keys instanceof List<?> list) {
+                        list.forEach(k -> names.add(String.valueOf(k)));
+                    }
+                    cache.invalidated(keys == null ? null : names);
+                }
+            });
+            redis.addListener(new io.lettuce.core.RedisConnectionStateListener() {
+                @Override
+                public void onRedisDisconnected(io.lettuce.core.RedisChannelHandler<?, ?> handler) {
+                    cache.trackingLost();
+                }
+
+                @Override
+                public void onRedisConnected(io.lettuce.core.RedisChannelHandler<?, ?> handler,
+                        java.net.SocketAddress address) {
+                    cache.trackingLost();
+                    redis.async().clientTracking(io.lettuce.core.TrackingArgs.Builder.enabled().noloop())
+                            .thenAccept(ok -> cache.trackingOn());
+                }
+            });
+            redis.sync().clientTracking(io.lettuce.core.TrackingArgs.Builder.enabled().noloop());
+            cache.trackingOn();
+            return cache;
+        } catch (RedisException e) {
+            return null; // an old Redis without CLIENT INFO or tracking: no cache
+        }
+    }
+
+    /** @return whether chat histories are served from the client-side cache (kept true by Redis) */
+    boolean clientCacheActive() {
+        return history != null && history.active();
     }
 
     /** Connects, or throws {@link StoreUnavailableException} within about the connect timeout. */
@@ -61,12 +119,35 @@ final class RedisSessionStore implements SessionStore {
         return loaded(id, call("load", () -> eval(RedisScripts.LOAD, ScriptOutputType.MULTI, keys(id), ttlMillis())));
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Served from the client-side cache when the session is in it: no round trip, and then the
+     * session's TTL is not renewed by the load (a chat turn renews it with its append).
+     */
     @Override
     public Optional<Session> load(String sessionId, int lastN) {
         String id = SessionIds.requireValid(sessionId);
-        String count = Integer.toString(SessionTails.requireLastN(lastN));
-        return loaded(id, call("load",
+        SessionTails.requireLastN(lastN);
+        if (history != null) {
+            Session cached = history.get(id, lastN);
+            if (cached != null) {
+                counter.recordLoad(true);
+                return Optional.of(cached);
+            }
+        }
+        RedisHistoryCache.Stamp stamp = history == null ? null : history.stamp(id);
+        // with the cache on, read the whole (trimmed) list, so that any later tail can come from it
+        int read = stamp == null ? lastN : Math.max(lastN, config.historyLimit());
+        String count = Integer.toString(read);
+        Optional<Session> session = loaded(id, call("load",
                 () -> eval(RedisScripts.LOAD_TAIL, ScriptOutputType.MULTI, keys(id), ttlMillis(), count)));
+        if (stamp != null && session.isPresent()) {
+            Session s = session.get();
+            history.put(id, stamp, new RedisHistoryCache.Entry(s.createdAt(), s.updatedAt(), s.messages(),
+                    s.messages().size() < read));
+        }
+        return read == lastN ? session : session.map(s -> SessionTails.newest(s, lastN));
     }
 
     /** Counts a load and decodes the reply of either load script; an empty reply means no session. */
@@ -81,12 +162,52 @@ final class RedisSessionStore implements SessionStore {
     @Override
     public int append(String sessionId, List<ChatMessage> messages) {
         String id = SessionIds.requireValid(sessionId);
-        List<String> args = new ArrayList<>(5 + 2 * messages.size());
+        try {
+            return append(id, RedisScripts.APPEND, null, messages, clock.instant());
+        } finally {
+            if (history != null) {
+                history.invalidate(id); // its own write untracks the key: not kept
+            }
+        }
+    }
+
+    @Override
+    public OptionalInt appendAfter(String sessionId, String expectedLastId, List<ChatMessage> messages) {
+        String id = SessionIds.requireValid(sessionId);
+        RedisHistoryCache.Stamp stamp = history == null ? null : history.stamp(id);
+        Instant now = clock.instant();
+        int size;
+        try {
+            size = append(id, RedisScripts.APPEND_IF, expectedLastId == null ? "" : expectedLastId, messages, now);
+        } catch (RuntimeException e) {
+            if (history != null) {
+                history.invalidate(id);
+            }
+            throw e;
+        }
+        if (size < 0) {
+            if (history != null) {
+                history.invalidate(id); // it was stale: the next load reads Redis
+            }
+            return OptionalInt.empty();
+        }
+        if (history != null) {
+            history.appended(id, stamp, expectedLastId, messages, now);
+        }
+        return OptionalInt.of(size);
+    }
+
+    /** Runs an append script; {@code condition} null for the unconditional one. @return the size, or -1 if refused */
+    private int append(String id, RedisScripts.Script script, String condition, List<ChatMessage> messages, Instant now) {
+        List<String> args = new ArrayList<>(6 + 2 * messages.size());
         args.add(Integer.toString(config.historyLimit()));
         args.add(ttlMillis());
-        args.add(clock.instant().toString());
+        args.add(now.toString());
         args.add(Integer.toString(SessionJson.FORMAT_VERSION));
         args.add(Integer.toString(dedupeWindow()));
+        if (condition != null) {
+            args.add(condition);
+        }
         String[] jsons = new String[messages.size()];
         for (int i = 0; i < jsons.length; i++) {
             jsons[i] = SessionJson.write(messages.get(i));
@@ -94,12 +215,16 @@ final class RedisSessionStore implements SessionStore {
             args.add(jsons[i]);
         }
         List<Object> reply = call("append",
-                () -> eval(RedisScripts.APPEND, ScriptOutputType.MULTI, keys(id), args.toArray(String[]::new)));
+                () -> eval(script, ScriptOutputType.MULTI, keys(id), args.toArray(String[]::new)));
+        int size = ((Long) reply.get(0)).intValue();
+        if (size < 0) {
+            return size;
+        }
         for (int i = 0; i < jsons.length; i++) {
             decoder.remember(jsons[i], messages.get(i)); // the next load need not parse them
         }
         counter.recordAppend();
-        return ((Long) reply.get(0)).intValue();
+        return size;
     }
 
     @Override
@@ -116,13 +241,26 @@ final class RedisSessionStore implements SessionStore {
             args.add(message.id());
             args.add(SessionJson.write(message));
         }
-        call("save", () -> eval(RedisScripts.SAVE, ScriptOutputType.INTEGER, keys(id), args.toArray(String[]::new)));
+        try {
+            call("save", () -> eval(RedisScripts.SAVE, ScriptOutputType.INTEGER, keys(id), args.toArray(String[]::new)));
+        } finally {
+            if (history != null) {
+                history.invalidate(id);
+            }
+        }
     }
 
     @Override
     public boolean delete(String sessionId) {
-        String[] keys = keys(SessionIds.requireValid(sessionId));
-        return call("delete", () -> redis.del(keys)) > 0;
+        String id = SessionIds.requireValid(sessionId);
+        String[] keys = keys(id);
+        try {
+            return call("delete", () -> redis.del(keys)) > 0;
+        } finally {
+            if (history != null) {
+                history.invalidate(id);
+            }
+        }
     }
 
     @Override

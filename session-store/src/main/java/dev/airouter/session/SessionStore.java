@@ -2,6 +2,7 @@ package dev.airouter.session;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * Chat history storage: conversations by session id, with a sliding TTL and a bounded history.
@@ -84,6 +85,32 @@ public interface SessionStore extends AutoCloseable {
      *     not have been applied, and retrying it with the same messages never duplicates them
      */
     int append(String sessionId, List<ChatMessage> messages);
+
+    /**
+     * Appends messages as {@link #append(String, List)} does, but only if nobody has appended to the
+     * session since the caller read it: its newest message must still be {@code expectedLastId}
+     * ({@code null}: the session must hold no message). A chat turn reads the history, asks a router,
+     * then stores the question and the reply with this, so a reply computed from a history that
+     * another process (or a concurrent request) has since extended is never stored as if it had seen
+     * it; the caller reads again and answers again. Messages the session already holds (a retry of
+     * this very append) count as appended, whatever the condition.
+     *
+     * <p>The default implementation appends unconditionally: right for a store only this process
+     * writes to and that never serves a stale read. The Redis store checks the condition inside its
+     * atomic append (it may serve a history from its client-side cache, so the check is what makes
+     * a stale read harmless); the in-memory store checks it too.
+     *
+     * @param sessionId the session id
+     * @param expectedLastId the id of the newest message the caller read, or {@code null} if it read none
+     * @param messages the messages, oldest first
+     * @return the number of messages the session holds afterwards, or empty if the session changed
+     *     since (nothing was appended)
+     * @throws InvalidSessionIdException if the id breaks the {@link SessionIds} rules
+     * @throws StoreUnavailableException as for {@link #append(String, List)}
+     */
+    default OptionalInt appendAfter(String sessionId, String expectedLastId, List<ChatMessage> messages) {
+        return OptionalInt.of(append(sessionId, messages));
+    }
 
     /**
      * Appends messages; same as {@link #append(String, List)}.

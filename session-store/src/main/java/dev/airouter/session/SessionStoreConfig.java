@@ -21,6 +21,8 @@ import java.util.Set;
  *   <tr><td>{@code redisUrl}</td><td>{@code redis://127.0.0.1:6379}</td><td>{@code redis://},
  *       {@code rediss://} (TLS) or {@code redis-sentinel://} URL; {@code none} for in-memory</td></tr>
  *   <tr><td>{@code keyPrefix}</td><td>{@code airouter:session:}</td><td>Redis key prefix</td></tr>
+ *   <tr><td>{@code clientCache}</td><td>on</td><td>Redis store: serve chat histories from a client-side
+ *       cache that Redis keeps true (standalone Redis 6.2+ on RESP3; off by itself elsewhere)</td></tr>
  *   <tr><td>{@code commandTimeout}</td><td>500 ms</td><td>longest wait for one Redis command</td></tr>
  *   <tr><td>{@code connectTimeout}</td><td>1 s</td><td>longest wait for the first Redis connection</td></tr>
  *   <tr><td>{@code clock}</td><td>system UTC</td><td>time source for TTLs (in memory) and timestamps</td></tr>
@@ -38,6 +40,7 @@ public final class SessionStoreConfig {
     private final int maxSessions;
     private final String redisUrl;
     private final String keyPrefix;
+    private final boolean clientCache;
     private final Duration commandTimeout;
     private final Duration connectTimeout;
     private final Clock clock;
@@ -48,6 +51,7 @@ public final class SessionStoreConfig {
         this.maxSessions = b.maxSessions;
         this.redisUrl = b.redisUrl;
         this.keyPrefix = b.keyPrefix;
+        this.clientCache = b.clientCache;
         this.commandTimeout = b.commandTimeout;
         this.connectTimeout = b.connectTimeout;
         this.clock = b.clock;
@@ -71,6 +75,7 @@ public final class SessionStoreConfig {
         b.maxSessions = maxSessions;
         b.redisUrl = redisUrl;
         b.keyPrefix = keyPrefix;
+        b.clientCache = clientCache;
         b.commandTimeout = commandTimeout;
         b.connectTimeout = connectTimeout;
         b.clock = clock;
@@ -112,6 +117,16 @@ public final class SessionStoreConfig {
         return keyPrefix;
     }
 
+    /**
+     * @return whether the Redis store may keep a client-side cache of chat histories: a tail load
+     *     ({@link SessionStore#load(String, int)}) of a cached session then costs no round trip (and does
+     *     not renew its TTL; the turn's append does), and {@link SessionStore#appendAfter} is what keeps a
+     *     read that an invalidation had not yet reached from being stored as current
+     */
+    public boolean clientCache() {
+        return clientCache;
+    }
+
     /** @return the longest wait for one Redis command */
     public Duration commandTimeout() {
         return commandTimeout;
@@ -130,7 +145,8 @@ public final class SessionStoreConfig {
     @Override
     public String toString() {
         return "SessionStoreConfig{ttl=" + ttl + ", historyLimit=" + historyLimit + ", maxSessions=" + maxSessions
-                + ", redisUrl=" + maskedRedisUrl() + ", keyPrefix=" + keyPrefix + ", commandTimeout="
+                + ", redisUrl=" + maskedRedisUrl() + ", keyPrefix=" + keyPrefix + ", clientCache=" + clientCache
+                + ", commandTimeout="
                 + commandTimeout + ", connectTimeout=" + connectTimeout + ", clock=" + clock + "}";
     }
 
@@ -145,6 +161,7 @@ public final class SessionStoreConfig {
         private int maxSessions = 10_000;
         private String redisUrl = "redis://127.0.0.1:6379";
         private String keyPrefix = "airouter:session:";
+        private boolean clientCache = true;
         private Duration commandTimeout = Duration.ofMillis(500);
         private Duration connectTimeout = Duration.ofSeconds(1);
         private Clock clock = Clock.systemUTC();
@@ -228,6 +245,20 @@ public final class SessionStoreConfig {
                         + " spaces or braces, got \"" + keyPrefix + "\"");
             }
             this.keyPrefix = keyPrefix;
+            return this;
+        }
+
+        /**
+         * Lets the Redis store keep a client-side cache of chat histories, or not; default on. See
+         * {@link SessionStoreConfig#clientCache()}.
+         *
+         * @param on whether to use it where it can be kept true
+         * @return this builder
+         * @throws IllegalStateException if already set on this builder
+         */
+        public Builder clientCache(boolean on) {
+            once("clientCache");
+            this.clientCache = on;
             return this;
         }
 

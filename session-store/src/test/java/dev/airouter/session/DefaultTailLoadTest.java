@@ -22,6 +22,17 @@ class DefaultTailLoadTest extends MemorySessionStoreTest {
         return super.remainingTtl(((Forwarding) store).delegate, id);
     }
 
+    /** The default {@code appendAfter} appends unconditionally, as documented: such a store never serves a stale read. */
+    @Override
+    @org.junit.jupiter.api.Test
+    void appendAfterStoresOnlyOnTheStateTheCallerRead() {
+        SessionStore store = newStore();
+        String id = newId();
+        store.append(id, message("meanwhile"));
+        org.assertj.core.api.Assertions.assertThat(store.appendAfter(id, "some-older-id", List.of(message("q"))))
+                .hasValue(2);
+    }
+
     /** Implements exactly the methods a store had before the tail load existed. */
     private static final class Forwarding implements SessionStore {
         private final SessionStore delegate;

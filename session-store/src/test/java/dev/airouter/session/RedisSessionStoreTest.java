@@ -165,6 +165,87 @@ class RedisSessionStoreTest extends SessionStoreContract {
     }
 
     @Test
+    void aCachedHistoryCostsNoRoundTripAndAnotherStoresWriteReachesItByItself() {
+        RedisSessionStore a = (RedisSessionStore) newStore();
+        SessionStore b = newStore();
+        assertThat(a.clientCacheActive()).as("client-side cache on a standalone Redis 7").isTrue();
+        String id = newId();
+        assertThat(a.appendAfter(id, null, List.of(message("q1"), ChatMessage.assistant("a1")))).hasValue(2);
+        String last = a.load(id, 20).orElseThrow().messages().get(1).id();
+        long before = evalCalls();
+        assertThat(contents(a.load(id, 20).orElseThrow())).containsExactly("q1", "a1");
+        assertThat(evalCalls()).as("a cached tail load sends nothing").isEqualTo(before);
+        // a conditional append keeps the cache current: the next load is served from it too
+        String q2 = a.appendAfter(id, last, List.of(message("q2"))).isPresent() ? "q2" : "refused";
+        assertThat(q2).isEqualTo("q2");
+        before = evalCalls();
+        assertThat(contents(a.load(id, 20).orElseThrow())).containsExactly("q1", "a1", "q2");
+        assertThat(evalCalls()).isEqualTo(before);
+        // another instance writes: Redis tells the first one, which reads again
+        b.append(id, message("from b"));
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(contents(a.load(id, 20).orElseThrow())).containsExactly("q1", "a1", "q2", "from b"));
+    }
+
+    @Test
+    void aConversationAtItsHistoryLimitIsServedFromTheCacheTurnAfterTurn() {
+        RedisSessionStore a = (RedisSessionStore) newStore(b -> b.historyLimit(4));
+        String id = newId();
+        a.append(id, List.of(message("m1"), message("m2"), message("m3"), message("m4")));
+        String last = a.load(id, 50).orElseThrow().messages().get(3).id(); // a router taking more than the limit
+        for (int turn = 5; turn < 9; turn++) {
+            ChatMessage q = message("m" + turn);
+            assertThat(a.appendAfter(id, last, List.of(q))).hasValue(4);
+            long before = evalCalls();
+            Session s = a.load(id, 50).orElseThrow();
+            assertThat(evalCalls()).as("turn %d: served from the cache", turn).isEqualTo(before);
+            assertThat(contents(s)).containsExactly("m" + (turn - 3), "m" + (turn - 2), "m" + (turn - 1), "m" + turn);
+            last = q.id();
+        }
+    }
+
+    @Test
+    void aStaleCachedReadIsNeverStoredAsCurrent() {
+        RedisSessionStore a = (RedisSessionStore) newStore();
+        SessionStore b = newStore();
+        String id = newId();
+        a.append(id, message("q1"));
+        String seen = a.load(id, 20).orElseThrow().messages().get(0).id();
+        b.append(id, message("from b")); // whether or not its invalidation has reached a yet
+        assertThat(a.appendAfter(id, seen, List.of(message("q2")))).isEmpty();
+        assertThat(contents(b.load(id).orElseThrow())).containsExactly("q1", "from b");
+    }
+
+    @Test
+    void theCacheIsEmptiedWhenTheConnectionDropsAndComesBackWithIt() {
+        RedisSessionStore a = (RedisSessionStore) newStore();
+        String id = newId();
+        a.append(id, message("q1"));
+        a.load(id, 20);
+        long clientId = (Long) redis.command("CLIENT", "ID"); // the test's own connection, to skip it
+        Object list = redis.command("CLIENT", "LIST", "TYPE", "normal");
+        for (String line : list.toString().split("\n")) {
+            if (line.contains("flags=t") && !line.contains("id=" + clientId + " ")) {
+                String kill = line.substring(line.indexOf("id=") + 3, line.indexOf(' ', line.indexOf("id=")));
+                redis.command("CLIENT", "KILL", "ID", kill);
+            }
+        }
+        // while a is away, another client changes the session; a must not answer from what it had
+        redis.command("RPUSH", RedisKeys.of(prefix, id)[1], SessionJson.write(message("written while away")));
+        // (while it reconnects its loads fail: none is served from what it had cached)
+        await().atMost(Duration.ofSeconds(10)).ignoreExceptionsInstanceOf(StoreUnavailableException.class)
+                .untilAsserted(() -> assertThat(contents(a.load(id, 20).orElseThrow()))
+                        .containsExactly("q1", "written while away"));
+        await().atMost(Duration.ofSeconds(10)).until(a::clientCacheActive);
+    }
+
+    private long evalCalls() {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("cmdstat_evalsha:calls=(\\d+)")
+                .matcher(redis.command("INFO", "commandstats").toString());
+        return m.find() ? Long.parseLong(m.group(1)) : 0;
+    }
+
+    @Test
     void pingIsARealRoundTrip() {
         SessionStore store = newStore();
         assertThat(store.ping()).isTrue();

@@ -115,6 +115,31 @@ abstract class SessionStoreContract {
     }
 
     @Test
+    void appendAfterStoresOnlyOnTheStateTheCallerRead() {
+        SessionStore store = newStore();
+        String id = newId();
+        assertThat(store.appendAfter(id, null, List.of(message("q1"), ChatMessage.assistant("a1")))).hasValue(2);
+        String last = store.load(id, 20).orElseThrow().messages().get(1).id();
+        store.append(id, message("meanwhile")); // another turn, stored after that read
+        assertThat(store.appendAfter(id, last, List.of(message("q2")))).as("stale read").isEmpty();
+        assertThat(contents(store.load(id).orElseThrow())).containsExactly("q1", "a1", "meanwhile");
+        String fresh = store.load(id, 20).orElseThrow().messages().get(2).id();
+        assertThat(store.appendAfter(id, fresh, List.of(message("q2")))).hasValue(4);
+        assertThat(store.appendAfter(id, null, List.of(message("x")))).as("read as empty, but it is not").isEmpty();
+        assertThat(contents(store.load(id).orElseThrow())).containsExactly("q1", "a1", "meanwhile", "q2");
+    }
+
+    @Test
+    void aRetriedConditionalAppendIsStoredOnceAndCountsAsDone() {
+        SessionStore store = newStore();
+        String id = newId();
+        List<ChatMessage> turn = List.of(message("q"), ChatMessage.assistant("a"));
+        assertThat(store.appendAfter(id, null, turn)).hasValue(2);
+        assertThat(store.appendAfter(id, null, turn)).as("the same append again (its reply was lost)").hasValue(2);
+        assertThat(contents(store.load(id).orElseThrow())).containsExactly("q", "a");
+    }
+
+    @Test
     void tailLoadReturnsNewestMessagesOldestFirst() {
         SessionStore store = newStore();
         String id = newId();
@@ -323,7 +348,8 @@ abstract class SessionStoreContract {
     @Test
     void tailLoadsRenewTheTtlOfTheSessionAndItsMessages() {
         Duration ttl = shortTtl();
-        SessionStore store = newStore(b -> b.ttl(ttl));
+        // a tail load the Redis store serves from its client-side cache renews nothing (the turn's append does)
+        SessionStore store = newStore(b -> b.ttl(ttl).clientCache(false));
         String id = newId();
         Duration step = ttl.multipliedBy(6).dividedBy(10);
         store.append(id, message("a"), message("b"));
