@@ -43,7 +43,10 @@ final class RedisScripts {
             + "if not redis.call('LPOS', KEYS[3], ARGV[7], 'RANK', -1, 'MAXLEN', tonumber(ARGV[5])) then\n"
             + "  local last = redis.call('LINDEX', KEYS[2], -1)\n"
             + "  local lastId = ''\n"
-            + "  if last then lastId = cjson.decode(last)['id'] or '' end\n"
+            + "  if last then\n"
+            + "    local ok, message = pcall(cjson.decode, last)\n"
+            + "    if ok and type(message) == 'table' and type(message['id']) == 'string' then lastId = message['id'] end\n"
+            + "  end\n"
             + "  if lastId ~= ARGV[6] then return {-1, 0} end\n"
             + "end\n"
             + appendBody(7).replace("return {size, added}\n",
