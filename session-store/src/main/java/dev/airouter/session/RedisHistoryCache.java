@@ -28,7 +28,14 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * connection. Thread-safe.
  */
 final class RedisHistoryCache {
-    static final int MAX_SESSIONS = 4096;
+    /**
+     * The cache's size bound, in estimated bytes of heap (a message: its text, twice its length in
+     * the worst case, plus about 400 bytes of id, role, timestamp and metadata): a few hundred busy
+     * conversations of 20 short messages fit, and the heap a backend needs stays flat under any load.
+     */
+    static final long MAX_WEIGHT = 8L << 20;
+    /** Histories longer than this are not read whole to be cached (a load reads only its tail). */
+    static final int MAX_CACHED_HISTORY = 200;
     private static final int STRIPES = 1024;
 
     /** A session's messages, all of them ({@code complete}) or its newest ones, as of one read or own append. */
@@ -39,8 +46,11 @@ final class RedisHistoryCache {
 
     private final String prefix;
     private final int historyLimit;
-    private final Cache<String, Entry> entries =
-            Caffeine.newBuilder().maximumSize(MAX_SESSIONS).executor(Runnable::run).build();
+    private final Cache<String, Entry> entries = Caffeine.newBuilder()
+            .maximumWeight(MAX_WEIGHT)
+            .weigher((String id, Entry e) -> weight(e))
+            .executor(Runnable::run)
+            .build();
     private final AtomicLongArray stripes = new AtomicLongArray(STRIPES);
     private final AtomicLong epoch = new AtomicLong();
     private volatile boolean tracking;
@@ -142,6 +152,14 @@ final class RedisHistoryCache {
         epoch.incrementAndGet();
         entries.invalidateAll();
         tracking = true;
+    }
+
+    private static int weight(Entry e) {
+        long bytes = 200;
+        for (ChatMessage m : e.messages()) {
+            bytes += 400 + 2L * m.content().length();
+        }
+        return (int) Math.min(Integer.MAX_VALUE, bytes);
     }
 
     static String lastId(List<ChatMessage> messages) {

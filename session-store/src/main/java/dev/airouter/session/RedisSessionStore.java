@@ -137,8 +137,10 @@ final class RedisSessionStore implements SessionStore {
             }
         }
         RedisHistoryCache.Stamp stamp = history == null ? null : history.stamp(id);
-        // with the cache on, read the whole (trimmed) list, so that any later tail can come from it
-        int read = stamp == null ? lastN : Math.max(lastN, config.historyLimit());
+        // with the cache on, read the whole (trimmed) list, so that any later tail can come from it — unless
+        // it is long: then only the tail asked for is read, and cached as a tail
+        int read = stamp == null || config.historyLimit() > RedisHistoryCache.MAX_CACHED_HISTORY ? lastN
+                : Math.max(lastN, config.historyLimit());
         String count = Integer.toString(read);
         Optional<Session> session = loaded(id, call("load",
                 () -> eval(RedisScripts.LOAD_TAIL, ScriptOutputType.MULTI, keys(id), ttlMillis(), count)));
