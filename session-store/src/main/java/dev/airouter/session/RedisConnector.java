@@ -1,15 +1,19 @@
 package dev.airouter.session;
 
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.protocol.DefaultEndpoint;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -32,13 +36,25 @@ import java.util.concurrent.TimeoutException;
  * first connect, so this class fails with {@link StoreUnavailableException} within {@code
  * connectTimeout}. Each store owns its client resources (two small thread pools) and frees them in
  * {@link Connection#close()}.
+ *
+ * <p>Sentinel URLs ({@code redis-sentinel://}): the master is looked up by {@link SentinelClient}, which
+ * asks every listed sentinel in turn until one names the master (Lettuce alone asks only the first
+ * sentinel that accepts a connection), at the first connect and at every reconnect, so after a
+ * failover the connection reaches the new master by itself. With {@code replicaAcks}, a few more
+ * connections carry the acknowledged writes, since {@code WAIT} blocks the connection it runs on.
  */
 final class RedisConnector {
     private RedisConnector() {}
 
-    /** An open connection with the client and resources it owns. */
-    record Connection(ClientResources resources, RedisClient client, StatefulRedisConnection<String, String> redis)
-            implements AutoCloseable {
+    /** Connections for acknowledged writes when {@code replicaAcks} is on: {@code WAIT} blocks its connection. */
+    static final int ACK_CONNECTIONS = 4;
+
+    /**
+     * An open connection with the client and resources it owns, and the connections acknowledged writes
+     * use (empty without {@code replicaAcks}).
+     */
+    record Connection(ClientResources resources, RedisClient client, StatefulRedisConnection<String, String> redis,
+            List<StatefulRedisConnection<String, String>> acks) implements AutoCloseable {
         @Override
         public void close() {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -50,36 +66,48 @@ final class RedisConnector {
         String target = config.maskedRedisUrl();
         RedisURI uri = RedisURI.create(config.redisUrl());
         uri.setTimeout(config.connectTimeout()); // bounds the handshake (HELLO, AUTH) of a cold JVM too
+        uri.getSentinels().forEach(sentinel -> sentinel.setTimeout(config.connectTimeout()));
+        // a Sentinel lookup may ask every sentinel before it connects to the master
+        Duration budget = config.connectTimeout().multipliedBy(uri.getSentinels().size() + 1L);
         ClientResources resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(2)
                 .computationThreadPoolSize(2)
                 .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
                 .build();
-        RedisClient client = RedisClient.create(resources, uri);
+        RedisClient client = uri.getSentinels().isEmpty() ? RedisClient.create(resources, uri)
+                : new SentinelClient(resources, uri, config.connectTimeout());
         client.setOptions(ClientOptions.builder()
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .replayFilter(command -> true)
                 .socketOptions(SocketOptions.builder().connectTimeout(config.connectTimeout()).keepAlive(true).build())
                 .build());
-        CompletableFuture<StatefulRedisConnection<String, String>> future =
-                client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture();
+        int count = 1 + (config.replicaAcks() > 0 ? ACK_CONNECTIONS : 0);
+        List<CompletableFuture<StatefulRedisConnection<String, String>>> futures = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            futures.add(client.connectAsync(StringCodec.UTF8, uri).toCompletableFuture());
+        }
+        CompletableFuture<Void> future = CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new));
         try {
-            StatefulRedisConnection<String, String> redis =
-                    future.get(config.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            redis.setTimeout(config.commandTimeout()); // what the synchronous API waits for each command
-            return new Connection(resources, client, redis);
+            future.get(budget.toMillis(), TimeUnit.MILLISECONDS);
+            List<StatefulRedisConnection<String, String>> open = new ArrayList<>();
+            for (var f : futures) {
+                StatefulRedisConnection<String, String> redis = f.join();
+                redis.setTimeout(config.commandTimeout()); // what the synchronous API waits for each command
+                open.add(redis);
+            }
+            return new Connection(resources, client, open.get(0), List.copyOf(open.subList(1, open.size())));
         } catch (TimeoutException e) {
-            future.cancel(true);
+            futures.forEach(f -> f.cancel(true));
             shutdown(resources, client);
             throw new StoreUnavailableException("connect", target,
-                    "no connection within " + config.connectTimeout().toMillis() + " ms", e);
+                    "no connection within " + budget.toMillis() + " ms", e);
         } catch (ExecutionException e) {
             shutdown(resources, client);
             Throwable cause = e.getCause() == null ? e : e.getCause();
             throw new StoreUnavailableException("connect", target, reason(cause), cause);
         } catch (InterruptedException e) {
-            future.cancel(true);
+            futures.forEach(f -> f.cancel(true));
             shutdown(resources, client);
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("connect", target, "interrupted", e);
@@ -94,6 +122,18 @@ final class RedisConnector {
         }
         String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
         return RedisUrls.mask(message);
+    }
+
+    /**
+     * Drops a connection's socket so that it reconnects, through the Sentinel lookup, to whichever node
+     * is master now: for a connection that landed on a replica ({@code READONLY}). Lettuce reconnects
+     * by itself; commands fail fast (503) until it has.
+     */
+    static void reconnect(StatefulRedisConnection<String, String> connection) {
+        if (connection instanceof RedisChannelHandler<?, ?> handler
+                && handler.getChannelWriter() instanceof DefaultEndpoint endpoint) {
+            endpoint.disconnect();
+        }
     }
 
     /** Frees a client that never connected, in the background: the caller is on its way to memory. */

@@ -1,11 +1,13 @@
 package dev.airouter.session;
 
 import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.api.sync.RedisCommands;
 import java.time.Clock;
@@ -16,6 +18,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -28,11 +32,23 @@ import java.util.function.Supplier;
  * Redis restart the script cache is empty, so a {@code NOSCRIPT} reply loads the script and retries
  * once. Appends are idempotent by message id (see {@link RedisScripts}), which makes retries safe.
  *
+ * <p>Sentinel: the connection follows the master through failovers (see {@link RedisConnector}); a
+ * {@code READONLY} reply (the connection reached a node that is a replica now) drops the connection so
+ * that it reconnects to the current master, and the command fails as unavailable meanwhile. A promoted
+ * replica has no scripts loaded: {@code NOSCRIPT} loads them, as after a restart.
+ *
+ * <p>With {@code replicaAcks}, writes go to one of a few connections of their own, each followed on
+ * the same connection by {@code WAIT replicas timeout} (sent together, one round trip plus the
+ * replication): {@code WAIT} blocks its connection, and reads and other sessions' commands on the shared
+ * connection must not queue behind it. Fewer confirmations fail the write as unavailable.
+ *
  * <p>Failures: timeouts, a lost connection (commands are rejected while disconnected) and Redis
  * states that pass by themselves ({@code LOADING}, {@code BUSY}, …) become {@link
  * StoreUnavailableException}; other error replies become {@link SessionStoreException}.
  */
 final class RedisSessionStore implements SessionStore {
+    /** At most one forced reconnect ({@code READONLY}) per this span, so a stale sentinel answer cannot make a storm. */
+    private static final long RECONNECT_SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private final SessionStoreConfig config;
     private final Clock clock;
     private final RedisConnector.Connection connection;
@@ -43,6 +59,8 @@ final class RedisSessionStore implements SessionStore {
     private final String target;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final RedisHistoryCache history; // null: no client-side cache (no RESP3, or not a standalone Redis)
+    private final AtomicInteger nextAck = new AtomicInteger();
+    private final AtomicLong lastReconnect = new AtomicLong(System.nanoTime() - RECONNECT_SPACING_NANOS);
 
     RedisSessionStore(SessionStoreConfig config, RedisConnector.Connection connection) {
         this.config = config;
@@ -217,7 +235,7 @@ final class RedisSessionStore implements SessionStore {
             args.add(jsons[i]);
         }
         List<Object> reply = call("append",
-                () -> eval(script, ScriptOutputType.MULTI, keys(id), args.toArray(String[]::new)));
+                () -> write(script, ScriptOutputType.MULTI, keys(id), args.toArray(String[]::new)));
         int size = ((Long) reply.get(0)).intValue();
         if (size < 0) {
             return size;
@@ -244,7 +262,7 @@ final class RedisSessionStore implements SessionStore {
             args.add(SessionJson.write(message));
         }
         try {
-            call("save", () -> eval(RedisScripts.SAVE, ScriptOutputType.INTEGER, keys(id), args.toArray(String[]::new)));
+            call("save", () -> write(RedisScripts.SAVE, ScriptOutputType.INTEGER, keys(id), args.toArray(String[]::new)));
         } finally {
             if (history != null) {
                 history.invalidate(id);
@@ -342,9 +360,74 @@ final class RedisSessionStore implements SessionStore {
         try {
             return await(scripts.evalsha(script.sha, type, keys, args));
         } catch (RedisNoScriptException e) {
-            redis.scriptLoad(script.source); // Redis restarted or flushed its script cache
+            redis.scriptLoad(script.source); // Redis restarted, failed over, or flushed its script cache
             return await(scripts.evalsha(script.sha, type, keys, args));
         }
+    }
+
+    /** A script that writes: {@link #eval}, or with {@code replicaAcks} on, acknowledged by replicas. */
+    private <T> T write(RedisScripts.Script script, ScriptOutputType type, String[] keys, String... args) {
+        if (config.replicaAcks() == 0) {
+            return eval(script, type, keys, args);
+        }
+        List<StatefulRedisConnection<String, String>> acks = connection.acks();
+        StatefulRedisConnection<String, String> link = acks.get(Math.floorMod(nextAck.getAndIncrement(), acks.size()));
+        RedisAsyncCommands<String, String> async = link.async();
+        int replicas = config.replicaAcks();
+        long waitMillis = config.replicaAckTimeout().toMillis();
+        try {
+            RedisFuture<T> written = async.evalsha(script.sha, type, keys, args);
+            RedisFuture<Long> confirmed = async.waitForReplication(replicas, waitMillis); // same connection, right after
+            T result;
+            try {
+                result = await(written);
+            } catch (RedisNoScriptException e) {
+                await(confirmed); // nothing was written; keep the connection's replies in step
+                await(async.scriptLoad(script.source));
+                written = async.evalsha(script.sha, type, keys, args);
+                confirmed = async.waitForReplication(replicas, waitMillis);
+                result = await(written);
+            }
+            long count = await(confirmed);
+            if (count < replicas) {
+                throw new StoreUnavailableException("append", target, "only " + count + " of " + replicas
+                        + " replica(s) confirmed the write within " + waitMillis
+                        + " ms (replicaAcks); it may or may not be kept", null);
+            }
+            return result;
+        } catch (RedisCommandExecutionException e) {
+            throw readOnly(link, e);
+        }
+    }
+
+    /**
+     * For a {@code READONLY} reply (this connection reached a replica: a failover demoted its node),
+     * drops the connection so that it reconnects to the current master; returns {@code e} to throw.
+     */
+    private RedisCommandExecutionException readOnly(StatefulRedisConnection<String, String> link,
+            RedisCommandExecutionException e) {
+        if (e.getMessage() != null && e.getMessage().startsWith("READONLY")) {
+            long last = lastReconnect.get();
+            long now = System.nanoTime();
+            if (now - last >= RECONNECT_SPACING_NANOS && lastReconnect.compareAndSet(last, now)) {
+                RedisConnector.reconnect(link);
+            }
+        }
+        return e;
+    }
+
+    /** @return the replicas the master reports as connected ({@code INFO replication}), or -1 if unknown */
+    int connectedReplicas() {
+        try {
+            for (String line : redis.info("replication").split("\\r?\\n")) {
+                if (line.startsWith("connected_slaves:")) {
+                    return Integer.parseInt(line.substring("connected_slaves:".length()).trim());
+                }
+            }
+        } catch (RedisException | NumberFormatException e) {
+            // unknown; the caller only warns
+        }
+        return -1;
     }
 
     /**
@@ -363,6 +446,9 @@ final class RedisSessionStore implements SessionStore {
         } catch (RedisException e) {
             if (closed.get()) {
                 throw new SessionStoreException("the Redis session store is closed", e);
+            }
+            if (e instanceof RedisCommandExecutionException failed) {
+                readOnly(connection.redis(), failed);
             }
             throw RedisErrors.translate(operation, target, config.commandTimeout(), e);
         }

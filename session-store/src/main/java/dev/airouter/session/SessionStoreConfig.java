@@ -19,10 +19,14 @@ import java.util.Set;
  *   <tr><td>{@code maxSessions}</td><td>10,000</td><td>in-memory store only: least recently used
  *       sessions are evicted beyond this</td></tr>
  *   <tr><td>{@code redisUrl}</td><td>{@code redis://127.0.0.1:6379}</td><td>{@code redis://},
- *       {@code rediss://} (TLS) or {@code redis-sentinel://} URL; {@code none} for in-memory</td></tr>
+ *       {@code rediss://} (TLS), {@code redis-sentinel://} or {@code rediss-sentinel://} URL; {@code none}
+ *       for in-memory</td></tr>
  *   <tr><td>{@code keyPrefix}</td><td>{@code airouter:session:}</td><td>Redis key prefix</td></tr>
  *   <tr><td>{@code clientCache}</td><td>on</td><td>Redis store: serve chat histories from a client-side
  *       cache that Redis keeps true (standalone Redis 6.2+ on RESP3; off by itself elsewhere)</td></tr>
+ *   <tr><td>{@code replicaAcks}</td><td>0 (off)</td><td>Redis store: an append is acknowledged only once
+ *       this many replicas have it ({@code WAIT}), within {@code replicaAckTimeout} (default half the
+ *       command timeout)</td></tr>
  *   <tr><td>{@code commandTimeout}</td><td>500 ms</td><td>longest wait for one Redis command</td></tr>
  *   <tr><td>{@code connectTimeout}</td><td>1 s</td><td>longest wait for the first Redis connection</td></tr>
  *   <tr><td>{@code clock}</td><td>system UTC</td><td>time source for TTLs (in memory) and timestamps</td></tr>
@@ -41,6 +45,8 @@ public final class SessionStoreConfig {
     private final String redisUrl;
     private final String keyPrefix;
     private final boolean clientCache;
+    private final int replicaAcks;
+    private final Duration replicaAckTimeout;
     private final Duration commandTimeout;
     private final Duration connectTimeout;
     private final Clock clock;
@@ -52,6 +58,8 @@ public final class SessionStoreConfig {
         this.redisUrl = b.redisUrl;
         this.keyPrefix = b.keyPrefix;
         this.clientCache = b.clientCache;
+        this.replicaAcks = b.replicaAcks;
+        this.replicaAckTimeout = b.replicaAckTimeout != null ? b.replicaAckTimeout : b.commandTimeout.dividedBy(2);
         this.commandTimeout = b.commandTimeout;
         this.connectTimeout = b.connectTimeout;
         this.clock = b.clock;
@@ -76,6 +84,8 @@ public final class SessionStoreConfig {
         b.redisUrl = redisUrl;
         b.keyPrefix = keyPrefix;
         b.clientCache = clientCache;
+        b.replicaAcks = replicaAcks;
+        b.replicaAckTimeout = replicaAckTimeout;
         b.commandTimeout = commandTimeout;
         b.connectTimeout = connectTimeout;
         b.clock = clock;
@@ -127,6 +137,28 @@ public final class SessionStoreConfig {
         return clientCache;
     }
 
+    /**
+     * @return how many replicas must confirm an append before the Redis store acknowledges it (Redis
+     *     {@code WAIT}); 0 = off, an append is acknowledged once the master has it, and a failover can
+     *     lose the appends of the last moments before it
+     */
+    public int replicaAcks() {
+        return replicaAcks;
+    }
+
+    /** @return how long an append waits for {@link #replicaAcks()} replicas before it fails */
+    public Duration replicaAckTimeout() {
+        return replicaAckTimeout;
+    }
+
+    /**
+     * @return whether {@code redisUrl} names a Redis Sentinel setup ({@code redis-sentinel://} or {@code
+     *     rediss-sentinel://}); such a store never falls back to memory
+     */
+    public boolean isSentinel() {
+        return redisUrl.startsWith("redis-sentinel://") || redisUrl.startsWith("rediss-sentinel://");
+    }
+
     /** @return the longest wait for one Redis command */
     public Duration commandTimeout() {
         return commandTimeout;
@@ -146,7 +178,7 @@ public final class SessionStoreConfig {
     public String toString() {
         return "SessionStoreConfig{ttl=" + ttl + ", historyLimit=" + historyLimit + ", maxSessions=" + maxSessions
                 + ", redisUrl=" + maskedRedisUrl() + ", keyPrefix=" + keyPrefix + ", clientCache=" + clientCache
-                + ", commandTimeout="
+                + ", replicaAcks=" + replicaAcks + ", replicaAckTimeout=" + replicaAckTimeout + ", commandTimeout="
                 + commandTimeout + ", connectTimeout=" + connectTimeout + ", clock=" + clock + "}";
     }
 
@@ -162,6 +194,8 @@ public final class SessionStoreConfig {
         private String redisUrl = "redis://127.0.0.1:6379";
         private String keyPrefix = "airouter:session:";
         private boolean clientCache = true;
+        private int replicaAcks;
+        private Duration replicaAckTimeout; // null: half the command timeout
         private Duration commandTimeout = Duration.ofMillis(500);
         private Duration connectTimeout = Duration.ofSeconds(1);
         private Clock clock = Clock.systemUTC();
@@ -263,6 +297,46 @@ public final class SessionStoreConfig {
         }
 
         /**
+         * Makes the Redis store acknowledge an append (or a save) only once {@code replicas} replicas
+         * have confirmed it with Redis {@code WAIT}, within half the command timeout. See {@link
+         * #replicaAcks(int, Duration)}.
+         *
+         * @param replicas 0 (off, the default) to 16
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         * @throws IllegalStateException if already set on this builder
+         */
+        public Builder replicaAcks(int replicas) {
+            once("replicaAcks");
+            if (replicas < 0 || replicas > 16) {
+                throw new IllegalArgumentException("replicaAcks must be between 0 and 16, got " + replicas);
+            }
+            this.replicaAcks = replicas;
+            return this;
+        }
+
+        /**
+         * Makes the Redis store acknowledge an append (or a save) only once {@code replicas} replicas
+         * have confirmed it with Redis {@code WAIT}, so that a failover to one of them loses no
+         * acknowledged message. Fewer confirmations within {@code timeout} fail the append with {@link
+         * StoreUnavailableException}; the messages may then be kept or not (the master has them, a
+         * replica may not). The store sends acknowledged writes on a few connections of their own, since
+         * {@code WAIT} blocks the connection it runs on. With {@code replicas} above 0 the store never
+         * falls back to memory (see {@link SessionStores#open}).
+         *
+         * @param replicas 0 (off, the default) to 16
+         * @param timeout at least 1 ms, and shorter than the command timeout (checked by {@link #build()})
+         * @return this builder
+         * @throws IllegalArgumentException if out of range
+         * @throws IllegalStateException if already set on this builder
+         */
+        public Builder replicaAcks(int replicas, Duration timeout) {
+            replicaAcks(replicas);
+            this.replicaAckTimeout = positive("replicaAckTimeout", timeout);
+            return this;
+        }
+
+        /**
          * Sets the longest wait for one Redis command; default 500 ms.
          *
          * @param commandTimeout at least 1 ms
@@ -309,12 +383,21 @@ public final class SessionStoreConfig {
          * Builds the config.
          *
          * @return the config
-         * @throws IllegalStateException if the TTL is not longer than the command timeout
+         * @throws IllegalStateException if the TTL is not longer than the command timeout, if the
+         *     replica acknowledgement timeout is not shorter than it, or if {@code replicaAcks} is set
+         *     without Redis
          */
         public SessionStoreConfig build() {
             if (ttl.compareTo(commandTimeout) <= 0) {
                 throw new IllegalStateException("ttl (" + ttl.toMillis() + " ms) must be longer than commandTimeout ("
                         + commandTimeout.toMillis() + " ms)");
+            }
+            if (replicaAckTimeout != null && replicaAckTimeout.compareTo(commandTimeout) >= 0) {
+                throw new IllegalStateException("replicaAckTimeout (" + replicaAckTimeout.toMillis()
+                        + " ms) must be shorter than commandTimeout (" + commandTimeout.toMillis() + " ms)");
+            }
+            if (replicaAcks > 0 && NO_REDIS.equals(redisUrl)) {
+                throw new IllegalStateException("replicaAcks (" + replicaAcks + ") needs Redis, but redisUrl is none");
             }
             return new SessionStoreConfig(this);
         }

@@ -29,6 +29,12 @@ public final class SessionStores {
      * (INFO) either {@code [OK] Redis connected (<url, password masked>)} or {@code [INFO] Using
      * in-memory session store (Redis unavailable: <reason>)}.
      *
+     * <p>The fallback to memory is for a standalone {@code redis://} or {@code rediss://} URL only (a
+     * developer's machine without Redis). A Sentinel URL, or {@code replicaAcks} above 0, asks for
+     * high availability or durability, which memory cannot give: then an unreachable Redis is an error
+     * ({@link StoreUnavailableException} naming what is wrong: no sentinel reachable, no sentinel knows
+     * the master name, wrong password, …), as from {@link #redis}.
+     *
      * <p>The choice is made once: if Redis goes down later, the Redis store throws {@link
      * StoreUnavailableException} until it returns; it never switches to memory mid-run.
      *
@@ -39,6 +45,11 @@ public final class SessionStores {
         if (config.isRedisDisabled()) {
             LOG.info("[INFO] Using in-memory session store (Redis disabled: redisUrl is none)");
             return memory(config);
+        }
+        if (config.isSentinel() || config.replicaAcks() > 0) {
+            SessionStore store = redis(config);
+            LOG.info("[OK] Redis connected ({})", config.maskedRedisUrl());
+            return store;
         }
         try {
             SessionStore store = redis(config);
@@ -66,7 +77,8 @@ public final class SessionStores {
      * @param config the settings
      * @return an open store, owned by the caller
      * @throws StoreUnavailableException if Redis does not answer within the connect timeout, refuses
-     *     the credentials, or fails to answer {@code PING}
+     *     the credentials, or fails to answer {@code PING}; for a Sentinel URL also if no sentinel is
+     *     reachable or none knows the master name (the message says what each one answered)
      * @throws IllegalArgumentException if {@code redisUrl} is {@code none}
      */
     public static SessionStore redis(SessionStoreConfig config) {
@@ -77,6 +89,15 @@ public final class SessionStores {
         if (!store.ping()) {
             store.close();
             throw new StoreUnavailableException("connect", config.maskedRedisUrl(), "connected but PING failed", null);
+        }
+        if (config.replicaAcks() > 0) {
+            int replicas = store.connectedReplicas();
+            if (replicas >= 0 && replicas < config.replicaAcks()) {
+                // a warning, not an error: replicas reconnect by themselves (a deployment may start while one
+                // restarts), and no write is acknowledged without them meanwhile, it fails with 503
+                LOG.warn("[WARN] replicaAcks is {} but the Redis master has {} connected replica(s): every append"
+                        + " fails (503) until {} are connected", config.replicaAcks(), replicas, config.replicaAcks());
+            }
         }
         return store;
     }
