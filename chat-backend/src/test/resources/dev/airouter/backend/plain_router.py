@@ -2,19 +2,26 @@
 
 GET /health answers {"status": "ok"} only. POST /route refuses, with a 400 like the bundled router's,
 more than MAX_HISTORY history messages and any agent other than "echo"; otherwise it answers with
-the number of history messages it received.
+the number of history messages it received, and in "reasoning" the SHA-1 of their contents (joined by
+newlines, oldest first), so a test can check exactly which history it was sent.
 
 Usage: python3 plain_router.py MAX_HISTORY [GATE_FILE]   (port from ROUTER_PORT). With GATE_FILE,
 GET /health answers 503 until that file exists (a router that listens long before it is ready).
 Exits on SIGTERM.
 """
 
+import hashlib
 import json
 import os
 import signal
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def digest(history):
+    text = "\n".join(str(m.get("content", "")) for m in history)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -45,7 +52,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(400, {"success": False, "error": f"unknown agent {agent!r}; valid agents: echo"})
             return
         self._send(200, {"success": True, "agent": "echo", "confidence": 1.0,
-                         "content": f"{len(history)} history messages", "reasoning": "plain fixture",
+                         "content": f"{len(history)} history messages", "reasoning": "history sha1 " + digest(history),
                          "classification_latency_ms": 0.0, "latency_ms": 0.0, "fallback_triggered": False})
 
     def log_message(self, *args):

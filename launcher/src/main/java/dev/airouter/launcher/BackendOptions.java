@@ -38,6 +38,8 @@ final class BackendOptions {
             Map.entry("maxBodyBytes", "--max-body-bytes"),
             Map.entry("maxMessageCodePoints", "--max-message-chars"),
             Map.entry("redisUrl", "--redis-url"),
+            Map.entry("replicaAcks", "--redis-replica-acks"),
+            Map.entry("replicaAckTimeout", "--redis-replica-ack-timeout"),
             Map.entry("historyLimit", "--history-limit"),
             Map.entry("ttl", "--session-ttl"));
 
@@ -63,7 +65,8 @@ final class BackendOptions {
             Consumer<String> routerOutput, CommandLine.Model.CommandSpec spec) {
         return translated(spec, () -> {
             SessionStoreConfig store = SessionStoreConfig.builder().redisUrl(options.redisUrl)
-                    .historyLimit(options.historyLimit).ttl(options.sessionTtl).build();
+                    .historyLimit(options.historyLimit).ttl(options.sessionTtl)
+                    .replicaAcks(options.redisReplicaAcks, options.redisReplicaAckTimeout).build();
             List<String> origins = new ArrayList<>();
             if (options.corsOrigins != null) {
                 options.corsOrigins.stream().map(String::trim).filter(s -> !s.isEmpty()).forEach(origins::add);

@@ -47,8 +47,24 @@ final class RunOptions {
     int maxMessageChars;
 
     @Option(names = "--redis-url", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}", paramLabel = "URL",
-            description = "Redis for sessions; 'none' = in-memory; unreachable = in-memory with a notice (env REDIS_URL; default ${DEFAULT-VALUE}).")
+            description = "Redis for sessions: redis://[:password@]host:port[/db], rediss:// (TLS),"
+                    + " redis-sentinel://[password@]host1:26379,host2:26379/0#mastername, or 'none' = in-memory."
+                    + " An unreachable standalone redis:// URL = in-memory with a notice; a Sentinel URL (or"
+                    + " --redis-replica-acks above 0) never falls back: unreachable = start error"
+                    + " (env REDIS_URL; default ${DEFAULT-VALUE}).")
     String redisUrl;
+
+    @Option(names = "--redis-replica-acks", defaultValue = "${env:AIROUTER_REDIS_REPLICA_ACKS:-0}", paramLabel = "N",
+            description = "Acknowledge a chat turn only once N Redis replicas have it (WAIT), 0-16; fewer within"
+                    + " --redis-replica-ack-timeout = 503. 0 = off: a failover can lose the last moments' turns"
+                    + " (env AIROUTER_REDIS_REPLICA_ACKS; default ${DEFAULT-VALUE}).")
+    int redisReplicaAcks;
+
+    @Option(names = "--redis-replica-ack-timeout", defaultValue = "${env:AIROUTER_REDIS_REPLICA_ACK_TIMEOUT:-250ms}",
+            paramLabel = "DURATION", converter = Durations.class,
+            description = "How long a turn waits for --redis-replica-acks replicas; shorter than the Redis command"
+                    + " timeout (500ms) (env AIROUTER_REDIS_REPLICA_ACK_TIMEOUT; default ${DEFAULT-VALUE}).")
+    Duration redisReplicaAckTimeout;
 
     @Option(names = "--history-limit", defaultValue = "${env:AIROUTER_HISTORY_LIMIT:-20}", paramLabel = "N",
             description = "Messages kept per session, 1-100000 (env AIROUTER_HISTORY_LIMIT; default ${DEFAULT-VALUE}).")
