@@ -121,7 +121,8 @@ final class RedisConnector {
             root = root.getCause();
         }
         String message = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
-        return RedisUrls.mask(message);
+        // Netty's native transport says "finishConnect(..) failed with error(-111): Connection refused"
+        return RedisUrls.mask(message.replaceFirst("^finishConnect\\(\\.\\.\\) failed with error\\(-?\\d+\\): ", ""));
     }
 
     /**

@@ -8,6 +8,8 @@ import java.util.Set;
 final class RedisUrls {
     private static final Set<String> SCHEMES = Set.of("redis", "rediss", "redis-sentinel", "rediss-sentinel");
 
+    private static final String SENTINEL_FORM = "redis-sentinel://[password@]host1:26379,host2:26379/0#mastername";
+
     private RedisUrls() {}
 
     /** Returns {@code url} if Lettuce can parse it and its scheme is supported, else throws. */
@@ -18,11 +20,19 @@ final class RedisUrls {
             throw new IllegalArgumentException("redisUrl must start with redis://, rediss://, redis-sentinel:// or"
                     + " rediss-sentinel:// (or be \"none\"), got " + mask(url));
         }
+        RedisURI uri;
         try {
-            RedisURI.create(url);
+            uri = RedisURI.create(url);
         } catch (RuntimeException e) {
             // the parser's message may quote the password, so it is not passed on
-            throw new IllegalArgumentException("redisUrl cannot be parsed: " + mask(url));
+            throw new IllegalArgumentException("redisUrl cannot be parsed: " + mask(url) + (scheme.endsWith("sentinel")
+                    ? "; expected " + SENTINEL_FORM : ""));
+        }
+        if (scheme.endsWith("sentinel") && (uri.getSentinelMasterId() == null || uri.getSentinelMasterId().isBlank()
+                || uri.getSentinels().isEmpty())) {
+            throw new IllegalArgumentException("redisUrl " + mask(url) + " names no "
+                    + (uri.getSentinels().isEmpty() ? "sentinel" : "master (the name after '#')") + "; expected "
+                    + SENTINEL_FORM);
         }
         return url;
     }
