@@ -39,7 +39,8 @@ final class BackendOptions {
             Map.entry("maxMessageCodePoints", "--max-message-chars"),
             Map.entry("redisUrl", "--redis-url"),
             Map.entry("historyLimit", "--history-limit"),
-            Map.entry("ttl", "--session-ttl"));
+            Map.entry("ttl", "--session-ttl"),
+            Map.entry("instanceId", "--instance-id"));
 
     /**
      * A word that may be a field name, or a quoted value (which is left alone). Fields named by a
@@ -89,6 +90,9 @@ final class BackendOptions {
             }
             if (routerCommand != null) {
                 b.routerCommand(routerCommand);
+            }
+            if (options.instanceId != null) {
+                b.instanceId(options.instanceId);
             }
             return b.build();
         });

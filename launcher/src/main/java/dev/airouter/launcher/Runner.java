@@ -316,6 +316,7 @@ final class Runner {
             sb.append("  page:     http://127.0.0.1:").append(frontendPort).append("/\n");
         }
         sb.append("  backend:  ").append(backend.url()).append('\n');
+        sb.append("  instance: ").append(backend.instanceId()).append('\n');
         for (RouterStatus.ReplicaStatus r : routers.replicas()) {
             String pid = r.process().pid().isPresent() ? "pid " + r.process().pid().getAsLong() : "pid unknown";
             sb.append(routers.replicas().size() > 1 ? String.format(Locale.ROOT, "  router %d: ", r.index()) : "  router:   ")
@@ -340,6 +341,7 @@ final class Runner {
         Properties p = new Properties();
         p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
         p.setProperty("mode", dev ? "dev" : "backend");
+        p.setProperty("instanceId", backend.instanceId());
         p.setProperty("backendUrl", backend.url().toString());
         p.setProperty("backendPort", Integer.toString(backend.port()));
         RouterStatus routers = backend.routerStatus();
