@@ -60,7 +60,8 @@ final class RunOptions {
     Duration sessionTtl;
 
     @Option(names = "--log-dir", defaultValue = "${env:AIROUTER_LOG_DIR:-logs}", paramLabel = "DIR",
-            description = "Directory for every log (backend.log, ai-router.log, frontend.log) and the run file (env AIROUTER_LOG_DIR; default ${DEFAULT-VALUE}).")
+            description = "Directory for every log (backend.log, ai-router.log, frontend.log) and the run file; one"
+                    + " launcher per directory (env AIROUTER_LOG_DIR; default ${DEFAULT-VALUE}).")
     Path logDir;
 
     @Option(names = "--instance-id", defaultValue = "${env:AIROUTER_INSTANCE_ID}", paramLabel = "ID",
