@@ -30,6 +30,7 @@ from ai_router.limits import LIMITS, Limit
 from ai_router.llm import LlmClient, LlmConfig
 from ai_router.router import Router
 from ai_router.server import ServerConfig, create_server
+from ai_router.spawner import spawned_by_from_env
 
 log = logging.getLogger("ai_router.cli")
 
@@ -87,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="python3 -m ai_router",
         description="AI router: classifies each query and lets the best agent answer, over HTTP.",
         epilog="Environment: ROUTER_PORT, ROUTER_LLM_URL, ROUTER_LLM_MODEL, ROUTER_LLM_TIMEOUT, "
-               "ROUTER_LLM_API_KEY. Exit codes: 0 stopped cleanly, 1 start-up failure, 2 usage error.")
+               "ROUTER_LLM_API_KEY; AIROUTER_SPAWNED_BY and AIROUTER_SPAWNER_PID (set by a backend that spawns "
+               "the router, reported in GET /health as spawned_by). "
+               "Exit codes: 0 stopped cleanly, 1 start-up failure, 2 usage error.")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=None,
                         help=f"port, 0 = any free port (default $ROUTER_PORT or {DEFAULT_PORT})")
@@ -163,6 +166,11 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
     if not args.request_timeout > 0:
         log.error("--request-timeout must be a positive number of seconds, got %s", args.request_timeout)
         return EXIT_USAGE
+    try:
+        spawned_by = spawned_by_from_env(environ)
+    except ValueError as e:
+        log.error("%s", e)
+        return EXIT_USAGE
 
     # Installed first, so a SIGTERM or a dead parent during start-up still ends in a clean exit 0.
     stop = _StopSignal()
@@ -172,6 +180,9 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
     start_lifeline(args.lifeline, stop.request)
 
     log.info("[*] Starting AI router %s (Python %s, pid %d)", __version__, sys.version.split()[0], os.getpid())
+    if spawned_by:
+        log.info("[*] Spawned by airouter instance %s (pid %d): no other airouter adopts this router",
+                 spawned_by.instance_id, spawned_by.pid)
     log.info("[*] Loading agent catalogue %s", args.agents or DEFAULT_CATALOGUE_PATH)
     try:
         catalogue = load_catalogue(args.agents, HANDLERS.keys())
@@ -190,7 +201,7 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
     try:
         config = ServerConfig(request_timeout_s=args.request_timeout,
                               **{limit.name: getattr(args, limit.name) for limit in LIMITS})
-        server = create_server(router, args.host, port, config)
+        server = create_server(router, args.host, port, config, spawned_by)
     except OSError as e:
         if e.errno == errno.EADDRINUSE:
             log.error("port %d on %s is already in use — is another router running? "

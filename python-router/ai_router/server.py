@@ -33,6 +33,7 @@ from ai_router.limits import LIMITS, MAX_BODY_BYTES
 from ai_router.protocol import (MAX_HISTORY_MESSAGES, MAX_QUERY_CHARS, BadRequest, RouteRequest, StreamEvent,
                                 parse_route_request)
 from ai_router.router import Router
+from ai_router.spawner import SpawnedBy
 from ai_router.watch import ClientWatcher
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ class ServerConfig:
 class RouterHTTPServer(ThreadingHTTPServer):
     """One thread per connection (daemon threads); holds the router and the start time.
 
-    ``listening_since`` is the wall-clock moment (UTC) the socket started listening.
+    ``listening_since`` is the wall-clock moment (UTC) the socket started listening; ``spawned_by``
+    the backend that spawned this router, if one did (GET /health reports it).
     """
 
     daemon_threads = True
@@ -82,9 +84,11 @@ class RouterHTTPServer(ThreadingHTTPServer):
     request_queue_size = 64
     listening_since: datetime
 
-    def __init__(self, address: Tuple[str, int], router: Router, config: ServerConfig = ServerConfig()) -> None:
+    def __init__(self, address: Tuple[str, int], router: Router, config: ServerConfig = ServerConfig(),
+                 spawned_by: Optional[SpawnedBy] = None) -> None:
         self.router = router
         self.config = config
+        self.spawned_by = spawned_by
         self.started = time.monotonic()
         super().__init__(address, RouterRequestHandler)
 
@@ -212,6 +216,7 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
             "version": __version__,
             "limits": self.server.config.limits(),
             "agent_names": router.catalogue.names(),
+            "spawned_by": self.server.spawned_by.as_json() if self.server.spawned_by else None,
         })
 
     def _agents(self) -> None:
@@ -484,14 +489,15 @@ def _printable(text: str) -> str:
 
 
 def create_server(router: Router, host: str = "127.0.0.1", port: int = 0,
-                  config: ServerConfig = ServerConfig()) -> RouterHTTPServer:
+                  config: ServerConfig = ServerConfig(), spawned_by: Optional[SpawnedBy] = None) -> RouterHTTPServer:
     """Bind (but do not start) a server; call ``serve_forever`` on it. Raises OSError if the port is busy.
 
-    ``host`` may be an IPv4 or IPv6 address (``::1``) or a name.
+    ``host`` may be an IPv4 or IPv6 address (``::1``) or a name; ``spawned_by`` is the backend that
+    spawned this router, if one did.
     """
     if ":" in host:
-        return _RouterHTTPServer6((host, port), router, config)
-    return RouterHTTPServer((host, port), router, config)
+        return _RouterHTTPServer6((host, port), router, config, spawned_by)
+    return RouterHTTPServer((host, port), router, config, spawned_by)
 
 
 class _RouterHTTPServer6(RouterHTTPServer):

@@ -24,6 +24,7 @@ from ai_router.catalogue import load_catalogue
 from ai_router.handlers import HANDLERS
 from ai_router.router import Router
 from ai_router.server import RouterHTTPServer, ServerConfig, create_server
+from ai_router.spawner import INSTANCE_VARIABLE, PID_VARIABLE, SpawnedBy
 
 ROUTER_DIR = Path(__file__).resolve().parent.parent
 # host, port, agents, ms, and the moment the socket started listening (ISO-8601 UTC, microseconds)
@@ -41,9 +42,10 @@ def shared_router() -> Router:
 
 
 def start_server(test: unittest.TestCase, router: Optional[Router] = None,
-                 config: ServerConfig = ServerConfig(request_timeout_s=5.0)) -> RouterHTTPServer:
+                 config: ServerConfig = ServerConfig(request_timeout_s=5.0),
+                 spawned_by: Optional[SpawnedBy] = None) -> RouterHTTPServer:
     """Serve on ('127.0.0.1', 0) in a thread; shut down and close in the test's cleanup."""
-    server = create_server(router or shared_router(), "127.0.0.1", 0, config)
+    server = create_server(router or shared_router(), "127.0.0.1", 0, config, spawned_by)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
 
@@ -269,6 +271,8 @@ class RouterProcess:
                  command: Optional[List[str]] = None) -> None:
         full_env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
         full_env.pop("ROUTER_LLM_URL", None)
+        for spawner in (INSTANCE_VARIABLE, PID_VARIABLE):  # hermetic even when run under a backend
+            full_env.pop(spawner, None)
         full_env.update(env or {})
         self.lines: List[str] = []
         self._ready = threading.Event()

@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 
 from ai_router import __version__
 from ai_router.server import create_server
+from ai_router.spawner import SpawnedBy
 from tests.support import connect, request, route, shared_router, start_server
 
 RESPONSE_FIELDS = {"success", "agent", "confidence", "content", "reasoning", "classification_latency_ms",
@@ -18,13 +19,20 @@ class HttpApiTest(unittest.TestCase):
     def test_health_identifies_the_service(self) -> None:
         status, body, response = request(self.conn, "GET", "/health")
         self.assertEqual(200, status)
-        self.assertEqual({"status", "service", "model", "agents", "uptime_s", "version", "limits", "agent_names"},
-                         set(body))
+        self.assertEqual({"status", "service", "model", "agents", "uptime_s", "version", "limits", "agent_names",
+                          "spawned_by"}, set(body))
+        self.assertIsNone(body["spawned_by"])  # started by hand: any backend may adopt it
         self.assertEqual(("ok", "ai-router", 9, __version__), (body["status"], body["service"], body["agents"],
                                                                body["version"]))
         self.assertEqual("naive-bayes-bigram-v1", body["model"])
         self.assertGreaterEqual(body["uptime_s"], 0)
         self.assertEqual("application/json; charset=utf-8", response.getheader("Content-Type"))
+
+    def test_health_names_the_backend_that_spawned_the_router(self) -> None:
+        server = start_server(self, spawned_by=SpawnedBy("web-1", 4242))
+        status, body, _ = request(connect(self, server), "GET", "/health")
+        self.assertEqual(200, status)
+        self.assertEqual({"instance_id": "web-1", "pid": 4242}, body["spawned_by"])
 
     def test_head_health_has_headers_only(self) -> None:
         self.conn.request("HEAD", "/health")

@@ -59,6 +59,12 @@ class StartupTest(unittest.TestCase):
         router = spawn(self, [], env={"ROUTER_PORT": str(port)})
         self.assertEqual(port, router.wait_ready())
 
+    def test_a_backend_that_spawns_the_router_is_named_in_health(self) -> None:
+        router = spawn(self, ["--port", "0"], env={"AIROUTER_SPAWNED_BY": "web-1", "AIROUTER_SPAWNER_PID": "4242"})
+        port = router.wait_ready()
+        self.assertEqual({"instance_id": "web-1", "pid": 4242}, get_health(port)["spawned_by"])
+        self.assertIn("[*] Spawned by airouter instance web-1 (pid 4242)", router.output())
+
     def test_port_in_use_fails_naming_the_port(self) -> None:
         with socket.socket() as busy:
             busy.bind(("127.0.0.1", 0))
@@ -80,7 +86,12 @@ class StartupTest(unittest.TestCase):
     def test_usage_errors_exit_2(self) -> None:
         for args, env, message in ((["--port", "http"], {}, "port must be an integer"),
                                    (["--lifeline", "rope"], {}, "invalid choice"),
-                                   ([], {"ROUTER_PORT": "99999"}, "[ERROR] ROUTER_PORT")):
+                                   ([], {"ROUTER_PORT": "99999"}, "[ERROR] ROUTER_PORT"),
+                                   ([], {"AIROUTER_SPAWNED_BY": "web-1", "AIROUTER_SPAWNER_PID": "x"},
+                                    "[ERROR] AIROUTER_SPAWNER_PID must be a positive integer"),
+                                   ([], {"AIROUTER_SPAWNER_PID": "4242"},
+                                    "[ERROR] AIROUTER_SPAWNED_BY must name"),
+                                   ([], {"AIROUTER_SPAWNED_BY": "web-1"}, "[ERROR] AIROUTER_SPAWNER_PID must be set")):
             with self.subTest(args=args, env=env):
                 router = spawn(self, args, env=env)
                 self.assertEqual(2, router.wait_exit(10))

@@ -66,6 +66,8 @@ import okhttp3.HttpUrl;
  *   <tr><td>{@code maxReplyBytes}</td><td>1 MiB</td><td>longest streamed reply (UTF-8), then it ends as
  *       interrupted</td></tr>
  *   <tr><td>{@code shutdownHook}</td><td>true</td><td>a JVM shutdown hook calls {@code stop()}</td></tr>
+ *   <tr><td>{@code instanceId}</td><td>a random id per {@link ChatBackend}</td><td>names this backend in
+ *       {@code /health}, {@code /api/status} and in the routers it spawns</td></tr>
  * </table>
  *
  * <p>Each setter checks its value at once and may be called once per builder; {@link Builder#build()}
@@ -103,6 +105,7 @@ public final class BackendConfig {
     private final String adminToken;
     private final StreamLimits streamLimits;
     private final boolean shutdownHook;
+    private final String instanceId;
 
     private BackendConfig(Builder b, Path routerDirectory) {
         this.host = b.host;
@@ -130,6 +133,7 @@ public final class BackendConfig {
         this.streamLimits = new StreamLimits(b.streamIdleTimeout, b.streamMaxDuration, b.streamBufferBytes,
                 b.streamHeartbeat, b.maxReplyBytes);
         this.shutdownHook = b.shutdownHook;
+        this.instanceId = b.instanceId;
     }
 
     /** @return a builder holding the defaults */
@@ -176,6 +180,7 @@ public final class BackendConfig {
         b.streamHeartbeat = streamLimits.heartbeat();
         b.maxReplyBytes = streamLimits.maxReplyBytes();
         b.shutdownHook = shutdownHook;
+        b.instanceId = instanceId;
         return b;
     }
 
@@ -338,6 +343,14 @@ public final class BackendConfig {
         return shutdownHook;
     }
 
+    /**
+     * @return the instance id set for the backend, if one is; without one, each {@link ChatBackend}
+     *     makes a random one ({@link ChatBackend#instanceId()} has the id in use either way)
+     */
+    public Optional<String> instanceId() {
+        return Optional.ofNullable(instanceId);
+    }
+
     HttpUrl routerHttpUrl() {
         return routerUrl;
     }
@@ -362,7 +375,7 @@ public final class BackendConfig {
                 + ", maxBodyBytes=" + maxBodyBytes + ", maxMessageCodePoints=" + maxMessageCodePoints
                 + ", maxInFlight=" + maxInFlight + ", drainTimeout=" + drainTimeout + ", routerDrainTimeout="
                 + routerDrainTimeout + ", adminToken=" + (adminToken == null ? "none" : "***") + ", streams="
-                + streamLimits + "}";
+                + streamLimits + ", instanceId=" + (instanceId == null ? "random" : instanceId) + "}";
     }
 
     /**
@@ -373,6 +386,7 @@ public final class BackendConfig {
         private static final Pattern ORIGIN = Pattern.compile("https?://[^/\\s?#]+");
         private static final long MAX_BODY_LIMIT = 64L * 1024 * 1024;
         private static final int MAX_ROUTERS = 64;
+        private static final Pattern INSTANCE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
         private final Set<String> set = new HashSet<>();
         private String host = "127.0.0.1";
@@ -403,6 +417,7 @@ public final class BackendConfig {
         private Duration streamHeartbeat = Duration.ofSeconds(15);
         private int maxReplyBytes = 1024 * 1024;
         private boolean shutdownHook = true;
+        private String instanceId;
 
         private Builder() {}
 
@@ -820,6 +835,29 @@ public final class BackendConfig {
         public Builder shutdownHook(boolean install) {
             once("shutdownHook");
             this.shutdownHook = install;
+            return this;
+        }
+
+        /**
+         * Names this backend, for as long as it runs: {@code GET /health} and {@code GET /api/status}
+         * carry it ({@code instanceId}), and each router it spawns reports it in its own
+         * {@code /health} ({@code spawned_by}), which is how another backend knows that router is not
+         * one to adopt. Give each backend its own id; several backends on one session store are told
+         * apart by it. Default: a random id of 10 characters made by each {@link ChatBackend}.
+         *
+         * @param id 1–64 characters of {@code [A-Za-z0-9._-]}, e.g. {@code web-1} or a host name
+         * @return this builder
+         * @throws IllegalArgumentException if empty, longer, or of other characters
+         */
+        public Builder instanceId(String id) {
+            once("instanceId");
+            Objects.requireNonNull(id, "instanceId");
+            if (!INSTANCE_ID.matcher(id).matches()) {
+                String shown = id.length() > 80 ? id.substring(0, 80) + "…" : id;
+                throw new IllegalArgumentException("instanceId must be 1-64 characters of [A-Za-z0-9._-], e.g. web-1;"
+                        + " was '" + shown + "' (" + id.length() + " characters)");
+            }
+            this.instanceId = id;
             return this;
         }
 

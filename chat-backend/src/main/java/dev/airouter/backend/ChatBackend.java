@@ -45,7 +45,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * router-lifecycle's supervision threads. All public methods are thread-safe.
  */
 public final class ChatBackend implements AutoCloseable {
+    private static final String ID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz";
+    private static final int RANDOM_ID_LENGTH = 10;
+
     private final BackendConfig config;
+    private final String instanceId;
     private final List<ReplicaListener> listeners = new CopyOnWriteArrayList<>();
     private final Object lock = new Object();
     private final CompletableFuture<Void> stopped = new CompletableFuture<>();
@@ -60,6 +64,17 @@ public final class ChatBackend implements AutoCloseable {
 
     private ChatBackend(BackendConfig config) {
         this.config = config;
+        this.instanceId = config.instanceId().orElseGet(ChatBackend::randomInstanceId);
+    }
+
+    /** 10 characters of {@code [0-9a-z]}, about 52 bits: two backends never share one by chance. */
+    private static String randomInstanceId() {
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        StringBuilder id = new StringBuilder(RANDOM_ID_LENGTH);
+        for (int i = 0; i < RANDOM_ID_LENGTH; i++) {
+            id.append(ID_ALPHABET.charAt(random.nextInt(ID_ALPHABET.length())));
+        }
+        return id.toString();
     }
 
     /**
@@ -75,6 +90,19 @@ public final class ChatBackend implements AutoCloseable {
     /** @return the settings this backend was made with */
     public BackendConfig config() {
         return config;
+    }
+
+    /**
+     * Returns this backend's instance id: the configured {@link BackendConfig#instanceId()}, else a
+     * random one made when this backend was created. It never changes for this object, and two
+     * backends (also two in one JVM) never share a random one. {@code GET /health} and
+     * {@code GET /api/status} carry it, and the routers this backend spawns report it in their
+     * {@code /health} ({@code spawned_by}), so that no other backend adopts them.
+     *
+     * @return the instance id, 1–64 characters of {@code [A-Za-z0-9._-]}; available before {@link #start()}
+     */
+    public String instanceId() {
+        return instanceId;
     }
 
     /**
@@ -105,7 +133,7 @@ public final class ChatBackend implements AutoCloseable {
         }
         Running started = null;
         try {
-            started = Running.start(config, listeners, router -> {
+            started = Running.start(config, instanceId, listeners, router -> {
                 synchronized (lock) {
                     startingRouter = router;
                     if (state != State.STARTING) {

@@ -11,8 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
@@ -28,6 +30,11 @@ import org.slf4j.LoggerFactory;
  * {@code "service":"ai-router"}, so only a real router is adopted) or a custom command (ready on any
  * 2xx from {@code /health}). Every health answer that passes — adoption, readiness after each
  * (re)start, liveness probes — is read for the limits and agents the router advertises.
+ *
+ * <p>Adoption takes only a router nobody else supervises: a router that says another airouter
+ * backend spawned it ({@link SpawnedBy}) is skipped on the default probe port, and refused on a
+ * fixed {@code routerPort} (the port cannot be had, and the message names the owner). The routers
+ * spawned here get this backend's instance id and pid in their environment for the same reason.
  */
 final class RouterSetup {
     static final String NAME = "ai-router";
@@ -40,42 +47,68 @@ final class RouterSetup {
 
     /**
      * Chooses the routers: the external URL; a healthy router already on the adoption port (8888, or
-     * the fixed {@code routerPort}), adopted as a pool of one; otherwise a pool of {@code routers}
-     * replicas on free ports (or the fixed port).
+     * the fixed {@code routerPort}) that no other airouter spawned, adopted as a pool of one;
+     * otherwise a pool of {@code routers} replicas on free ports (or the fixed port).
      *
+     * @param instanceId the backend's instance id, handed to the routers it spawns
      * @param http the backend's base client: the health prober and the external router's probes
      *     derive theirs from it
      * @param onChange run whenever the routers change (restart, replica set); quick
+     * @throws BackendException if the fixed {@code routerPort} has a router another airouter spawned
      */
-    static RouterHandle create(BackendConfig s, OkHttpClient http, Json json, Runnable onChange) {
-        return create(s, s.adoptionPort(), http, json, onChange);
+    static RouterHandle create(BackendConfig s, String instanceId, OkHttpClient http, Json json, Runnable onChange) {
+        return create(s, instanceId, s.adoptionPort(), http, json, onChange);
     }
 
-    /** {@link #create(BackendConfig, OkHttpClient, Json, Runnable)} probing another port for adoption (tests). */
-    static RouterHandle create(BackendConfig s, OptionalInt adoption, OkHttpClient http, Json json, Runnable onChange) {
+    /** {@link #create(BackendConfig, String, OkHttpClient, Json, Runnable)} probing another port for adoption (tests). */
+    static RouterHandle create(BackendConfig s, String instanceId, OptionalInt adoption, OkHttpClient http, Json json,
+            Runnable onChange) {
         if (s.routerHttpUrl() != null) {
             RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());
             return new ExternalRouter(http, s.routerHttpUrl(), info, s.logDir().resolve(NAME + ".log"));
         }
         boolean defaultCommand = s.routerCommand().isEmpty();
-        if (adoption.isPresent() && healthy(http, adoption.getAsInt(), defaultCommand)) {
+        Map<String, String> spawner = SpawnedBy.environment(instanceId);
+        Optional<String> found = adoption.isPresent() ? healthAnswer(http, adoption.getAsInt(), defaultCommand)
+                : Optional.empty();
+        Optional<SpawnedBy> owner = found.flatMap(body -> SpawnedBy.in(body, json.mapper()));
+        if (owner.isPresent()) {
+            int port = adoption.getAsInt();
+            if (s.routerPort().filter(p -> p == port).isPresent()) {
+                String router = PortHolder.pid(port).stream().mapToObj(pid -> " (pid " + pid + ")").findFirst()
+                        .orElse("");
+                throw new BackendException("the router port " + port + " is held by a router" + router + " that another"
+                        + " airouter spawned: " + owner.get().describe() + ". A"
+                        + " spawned router belongs to the airouter that supervises it and is never adopted; stop that"
+                        + " airouter, or give this one another router port (0 = free ports)");
+            }
+            LOG.info("port {} has a router that {} spawned: not adopted; this backend spawns its own", port,
+                    owner.get().describe());
+        } else if (found.isPresent()) {
             int port = adoption.getAsInt();
             RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());
             if (s.routers() > 1) {
                 LOG.warn("a router already answers on port {}: adopted as the only router; --routers {} is ignored",
                         port, s.routers());
             }
+            Map<String, String> own = new HashMap<>(spawner);
+            own.putAll(Map.of("ROUTER_PORT", Integer.toString(port), "PYTHONUNBUFFERED", "1"));
             ProcessConfig config = template(s, http, Integer.toString(port), defaultCommand)
-                    .environment(environment(s, Map.of("ROUTER_PORT", Integer.toString(port), "PYTHONUNBUFFERED", "1")))
+                    .environment(environment(s, own))
                     .healthCheck(check(Integer.toString(port), defaultCommand)
+                            // checked again as it is adopted: the port may have changed hands since the probe
+                            .expectingBody(body -> SpawnedBy.in(body, json.mapper()).isEmpty(),
+                                    "no \"spawned_by\" (a router another airouter spawned is never adopted)")
                             .onHealthyAnswer((url, body) -> info.update(body)))
                     .build();
             return new AdoptedRouter(config, URI.create("http://127.0.0.1:" + port), info, onChange);
         }
         Integer fixed = s.routerPort().filter(p -> p > 0).orElse(null);
         return new PooledRouter(listener -> {
+            Map<String, String> own = new HashMap<>(spawner);
+            own.put("PYTHONUNBUFFERED", "1");
             ProcessConfig template = template(s, http, ProcessPool.PORT, defaultCommand)
-                    .environment(environment(s, Map.of("PYTHONUNBUFFERED", "1")))
+                    .environment(environment(s, own))
                     .healthCheck(check(ProcessPool.PORT, defaultCommand).onHealthyAnswer(listener))
                     .build();
             PoolConfig.Builder pool = PoolConfig.builder(template).replicas(s.routers()).portVariable("ROUTER_PORT")
@@ -89,7 +122,7 @@ final class RouterSetup {
 
     /** The configured router environment with the backend's own variables on top. */
     private static Map<String, String> environment(BackendConfig s, Map<String, String> own) {
-        Map<String, String> all = new java.util.HashMap<>(s.routerEnvironment());
+        Map<String, String> all = new HashMap<>(s.routerEnvironment());
         all.putAll(own);
         return all;
     }
@@ -119,17 +152,22 @@ final class RouterSetup {
         return defaultCommand ? check.expectingJsonField("service", "ai-router") : check;
     }
 
-    /** Whether a router answers healthily on the port now (the adoption probe; one short request). */
-    private static boolean healthy(OkHttpClient http, int port, boolean defaultCommand) {
+    /**
+     * The health answer of a router that answers healthily on the port now (the adoption probe; one
+     * short request), if one does.
+     */
+    private static Optional<String> healthAnswer(OkHttpClient http, int port, boolean defaultCommand) {
         if (!PortHolder.isAccepting("127.0.0.1", port, Duration.ofMillis(300))) {
-            return false;
+            return Optional.empty();
         }
         OkHttpClient probe = http.newBuilder().callTimeout(Duration.ofSeconds(2)).build();
         try (Response response = probe.newCall(new Request.Builder().url("http://127.0.0.1:" + port + "/health")
                 .build()).execute()) {
-            return response.isSuccessful() && (!defaultCommand || SERVICE.matcher(response.body().string()).find());
+            String body = response.body().string();
+            return response.isSuccessful() && (!defaultCommand || SERVICE.matcher(body).find()) ? Optional.of(body)
+                    : Optional.empty();
         } catch (IOException e) {
-            return false;
+            return Optional.empty();
         }
     }
 

@@ -62,8 +62,8 @@ final class Running {
         this.url = URI.create("http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
     }
 
-    static Running start(BackendConfig config, List<ReplicaListener> listeners, Consumer<RouterHandle> onRouter)
-            throws InterruptedException {
+    static Running start(BackendConfig config, String instanceId, List<ReplicaListener> listeners,
+            Consumer<RouterHandle> onRouter) throws InterruptedException {
         long begin = System.nanoTime();
         Json json = new Json();
         CompletableFuture<ApiServer> prepared = CompletableFuture.supplyAsync(() -> prepare(config, json), Running::daemon);
@@ -81,7 +81,7 @@ final class Running {
             http = baseClient();
             join(python);
             RouterClient[] clientRef = new RouterClient[1];
-            router = RouterSetup.create(config, http, json, () -> {
+            router = RouterSetup.create(config, instanceId, http, json, () -> {
                 if (clientRef[0] != null) {
                     clientRef[0].evictConnections(); // pooled connections to a router that restarted are stale
                 }
@@ -98,7 +98,8 @@ final class Running {
             workers = workerPool(config.maxInFlight());
             AtomicReference<URI> url = new AtomicReference<>();
             Reloads reloads = new Reloads(router::reload, router::reloadRefusal);
-            RequestHandler handler = handler(config, json, store, router, client, workers, url::get, reloads, streams);
+            RequestHandler handler = handler(config, instanceId, json, store, router, client, workers, url::get, reloads,
+                    streams);
             onRouter.accept(router);
             router.start();
             long routerReady = System.nanoTime();
@@ -108,7 +109,7 @@ final class Running {
             long listening = System.nanoTime();
             Running running = new Running(config, store, router, client, http, workers, server, reloads, streams);
             url.set(running.url);
-            running.banner((listening - begin) / 1_000_000, (listening - routerReady) / 1_000_000.0);
+            running.banner(instanceId, (listening - begin) / 1_000_000, (listening - routerReady) / 1_000_000.0);
             return running;
         } catch (InterruptedException | RuntimeException e) {
             stopPrepared(prepared);
@@ -190,13 +191,14 @@ final class Running {
         t.start();
     }
 
-    private static RequestHandler handler(BackendConfig config, Json json, SessionStore store, RouterHandle router,
-            RouterClient client, ExecutorService workers, Supplier<URI> url, Reloads reloads, Streams streams) {
+    private static RequestHandler handler(BackendConfig config, String instanceId, Json json, SessionStore store,
+            RouterHandle router, RouterClient client, ExecutorService workers, Supplier<URI> url, Reloads reloads,
+            Streams streams) {
         Responses responses = new Responses(json);
         ChatEndpoints chat = new ChatEndpoints(store, router, client, config.maxMessageCodePoints(), json,
                 config.streamLimits());
         RequestHandler[] handler = new RequestHandler[1];
-        StatusEndpoints status = new StatusEndpoints(router, store, url, () -> handler[0].inFlight(),
+        StatusEndpoints status = new StatusEndpoints(instanceId, router, store, url, () -> handler[0].inFlight(),
                 config.maxInFlight(), config.maxMessageCodePoints());
         AdminEndpoints admin = new AdminEndpoints(config.adminToken(), reloads);
         handler[0] = new RequestHandler(ApiRoutes.of(chat, status, admin), new Cors(config.corsOrigins()),
@@ -230,7 +232,7 @@ final class Running {
         });
     }
 
-    private void banner(long startMillis, double afterReadyMillis) {
+    private void banner(String instanceId, long startMillis, double afterReadyMillis) {
         RouterStatus status = router.status();
         StringBuilder routers = new StringBuilder();
         for (RouterStatus.ReplicaStatus r : status.replicas()) {
@@ -242,8 +244,8 @@ final class Running {
                         .append(status.owned() ? "owned]" : "adopted]");
             }
         }
-        LOG.info("chat-backend ready on {} (router{} {}, session store {}; started in {} ms, listening {} ms"
-                + " after the router{} ready)", url, status.replicas().size() > 1 ? "s" : "", routers,
+        LOG.info("chat-backend {} ready on {} (router{} {}, session store {}; started in {} ms, listening {} ms"
+                + " after the router{} ready)", instanceId, url, status.replicas().size() > 1 ? "s" : "", routers,
                 store.backend(), startMillis, String.format(java.util.Locale.ROOT, "%.1f", afterReadyMillis),
                 status.replicas().size() > 1 ? "s were" : " was");
     }

@@ -25,6 +25,9 @@ import java.util.stream.Stream;
  * chat — the store answers and at least one router is ready —, 503 otherwise) and {@code GET /api/status} (the same in detail, plus JVM figures — heap,
  * open file descriptors, live threads, CPU time — for leak checks).
  *
+ * <p>Both carry the backend's {@code instanceId} at the top level, so that an answer says which of
+ * several backends (behind one load balancer, on one store) gave it.
+ *
  * <p>{@code /health} is polled (the chat page's status dot, load balancers), so it checks the store
  * with {@code ping()} and reports a session count at most {@value #SESSION_COUNT_MAX_AGE_MILLIS} ms
  * old: counting Redis sessions walks the key space with {@code SCAN}. {@code /api/status} counts afresh.
@@ -32,6 +35,7 @@ import java.util.stream.Stream;
 final class StatusEndpoints {
     static final long SESSION_COUNT_MAX_AGE_MILLIS = 5_000;
 
+    private final String instanceId;
     private final RouterHandle router;
     private final SessionStore store;
     private final Supplier<URI> backendUrl;
@@ -44,8 +48,9 @@ final class StatusEndpoints {
     /** A session count and when it was taken. */
     private record Count(long sessions, long atNanos) {}
 
-    StatusEndpoints(RouterHandle router, SessionStore store, Supplier<URI> backendUrl, IntSupplier inFlight,
-            int maxInFlight, int maxMessageCodePoints) {
+    StatusEndpoints(String instanceId, RouterHandle router, SessionStore store, Supplier<URI> backendUrl,
+            IntSupplier inFlight, int maxInFlight, int maxMessageCodePoints) {
+        this.instanceId = instanceId;
         this.router = router;
         this.store = store;
         this.backendUrl = backendUrl;
@@ -79,6 +84,7 @@ final class StatusEndpoints {
         boolean ok = routers.isHealthy() && storeUp;
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", ok ? "ok" : "degraded");
+        body.put("instanceId", instanceId);
         body.put("router", routerPart);
         body.put("store", storePart);
         body.put("uptimeS", uptimeSeconds());
@@ -155,6 +161,7 @@ final class StatusEndpoints {
         boolean ok = routers.isHealthy() && stats != null;
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("status", ok ? "ok" : "degraded");
+        body.put("instanceId", instanceId);
         body.put("backend", backend);
         body.put("router", routerPart);
         body.put("store", storePart);

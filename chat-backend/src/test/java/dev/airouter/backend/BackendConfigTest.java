@@ -47,6 +47,21 @@ class BackendConfigTest {
     }
 
     @Test
+    void instanceIdIsOneToSixtyFourSafeCharactersOrAClearError() {
+        assertThat(BackendConfig.builder().instanceId("web-1.eu_west").build().instanceId()).contains("web-1.eu_west");
+        assertThat(BackendConfig.builder().instanceId("x".repeat(64)).build().instanceId()).contains("x".repeat(64));
+        assertThat(BackendConfig.builder().build().instanceId()).isEmpty();
+        for (String bad : new String[] {"", "web 1", "web/1", "wéb", "x".repeat(65)}) {
+            assertThatThrownBy(() -> BackendConfig.builder().instanceId(bad)).as("'%s'", bad)
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("instanceId must be 1-64 characters of [A-Za-z0-9._-]")
+                    .hasMessageContaining("was '" + bad + "' (" + bad.length() + " characters)");
+        }
+        assertThatThrownBy(() -> BackendConfig.builder().instanceId("a").instanceId("b"))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("instanceId was already set");
+    }
+
+    @Test
     void settingAnOptionTwiceFails() {
         BackendConfig.Builder builder = BackendConfig.builder().port(1234);
         assertThatThrownBy(() -> builder.port(1235)).isInstanceOf(IllegalStateException.class)
@@ -80,8 +95,9 @@ class BackendConfigTest {
     void toBuilderKeepsEveryValueAndLetsEachBeSetOnceMore() {
         BackendConfig config = BackendConfig.builder().port(0).routerPort(0).routerCommand(List.of("my-router"))
                 .routerLimits(RouterLimits.ofDefaults().withMaxHistoryMessages(7)).maxInFlight(3)
-                .routerTimeout(Duration.ofSeconds(2)).build();
+                .routerTimeout(Duration.ofSeconds(2)).instanceId("web-1").build();
         BackendConfig changed = config.toBuilder().port(4321).build();
+        assertThat(changed.instanceId()).contains("web-1");
         assertThat(changed.port()).isEqualTo(4321);
         assertThat(changed.routerPort()).contains(0);
         assertThat(changed.routerCommand()).contains(List.of("my-router"));

@@ -7,6 +7,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.airouter.testing.Fixtures;
+import dev.airouter.testing.FreePorts;
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RawHttp;
 import java.nio.file.Files;
@@ -245,14 +247,22 @@ class ReloadTest {
                     new byte[0]);
             assertThat(r.status()).isEqualTo(404);
             assertThat(json(r).path("details").asText()).contains("no admin token");
-            // the router this backend spawned is adopted by a second backend: not that one's to reload
-            int routerPort = backend.routerStatus().replicas().get(0).url().getPort();
+        }
+        // a router started by hand is adopted by a backend: not that one's to reload
+        int routerPort = FreePorts.next();
+        Process router = new ProcessBuilder(Fixtures.python(), "-m", "ai_router", "--port", Integer.toString(routerPort))
+                .directory(TestBackends.ROUTER_SOURCES.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            await().atMost(Duration.ofSeconds(15)).until(() -> FreePorts.isAccepting(routerPort));
             try (ChatBackend second = ChatBackend.create(TestBackends.memory().adminToken(TOKEN).build())) {
-                RouterHandle adopted = RouterSetup.create(second.config(), java.util.OptionalInt.of(routerPort),
-                        new okhttp3.OkHttpClient(), new Json(), () -> {});
+                RouterHandle adopted = RouterSetup.create(second.config(), second.instanceId(),
+                        java.util.OptionalInt.of(routerPort), new okhttp3.OkHttpClient(), new Json(), () -> {});
                 assertThat(adopted.reloadRefusal()).hasValueSatisfying(why -> assertThat(why).contains("adopted"));
                 assertThatThrownBy(adopted::reload).isInstanceOf(IllegalStateException.class).hasMessageContaining("adopted");
             }
+        } finally {
+            router.destroyForcibly().waitFor();
         }
     }
 

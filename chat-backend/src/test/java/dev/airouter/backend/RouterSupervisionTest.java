@@ -134,7 +134,7 @@ class RouterSupervisionTest {
         okhttp3.OkHttpClient http = new okhttp3.OkHttpClient();
         try {
             await().atMost(Duration.ofSeconds(15)).until(() -> FreePorts.isAccepting(routerPort));
-            RouterHandle handle = RouterSetup.create(TestBackends.memory().routers(3).build(),
+            RouterHandle handle = RouterSetup.create(TestBackends.memory().routers(3).build(), "test",
                     java.util.OptionalInt.of(routerPort), http, new Json(), () -> { });
             try {
                 handle.start();

@@ -41,7 +41,8 @@ final class BackendOptions {
             Map.entry("replicaAcks", "--redis-replica-acks"),
             Map.entry("replicaAckTimeout", "--redis-replica-ack-timeout"),
             Map.entry("historyLimit", "--history-limit"),
-            Map.entry("ttl", "--session-ttl"));
+            Map.entry("ttl", "--session-ttl"),
+            Map.entry("instanceId", "--instance-id"));
 
     /**
      * A word that may be a field name, or a quoted value (which is left alone). Fields named by a
@@ -92,6 +93,9 @@ final class BackendOptions {
             }
             if (routerCommand != null) {
                 b.routerCommand(routerCommand);
+            }
+            if (options.instanceId != null) {
+                b.instanceId(options.instanceId);
             }
             return b.build();
         });

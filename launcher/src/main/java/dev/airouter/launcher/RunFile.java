@@ -10,8 +10,9 @@ import java.util.Properties;
 
 /**
  * {@code <log dir>/airouter.run}: how a running {@code dev}/{@code backend} can be found (pid,
- * ports, URLs), so {@code status} works for a run started with port 0. Written when ready, removed
- * on a clean stop; a stale file (its pid gone) is ignored.
+ * instance id, ports, URLs), so {@code status} works for a run started with port 0. Written when
+ * ready, removed on a clean stop; a stale file (its pid gone) is ignored. Only the run holding the
+ * directory's {@link LogDirLock} writes it.
  */
 final class RunFile {
     static final String NAME = "airouter.run";

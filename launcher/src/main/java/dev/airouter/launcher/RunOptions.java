@@ -76,8 +76,14 @@ final class RunOptions {
     Duration sessionTtl;
 
     @Option(names = "--log-dir", defaultValue = "${env:AIROUTER_LOG_DIR:-logs}", paramLabel = "DIR",
-            description = "Directory for every log (backend.log, ai-router.log, frontend.log) and the run file (env AIROUTER_LOG_DIR; default ${DEFAULT-VALUE}).")
+            description = "Directory for every log (backend.log, ai-router.log, frontend.log) and the run file; one"
+                    + " launcher per directory (env AIROUTER_LOG_DIR; default ${DEFAULT-VALUE}).")
     Path logDir;
+
+    @Option(names = "--instance-id", defaultValue = "${env:AIROUTER_INSTANCE_ID}", paramLabel = "ID",
+            description = "Name of this backend in /health, /api/status, the banner and the run file, 1-64 characters"
+                    + " of [A-Za-z0-9._-] (env AIROUTER_INSTANCE_ID; default: a random id per run).")
+    String instanceId;
 
     @Option(names = "--cors-origin", split = ",", defaultValue = "${env:AIROUTER_CORS_ORIGIN}", paramLabel = "ORIGIN",
             description = "Allowed browser origin, repeatable (env AIROUTER_CORS_ORIGIN, comma-separated; default the dev frontend's).")

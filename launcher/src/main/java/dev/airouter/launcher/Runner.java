@@ -29,9 +29,11 @@ import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine;
 
 /**
- * Runs {@code dev} or {@code backend}: pre-flight checks, start (backend in-process, router and
- * frontend as supervised children in their own process groups), the ready banner, then waits for
- * Ctrl+C/SIGTERM (exit 0) or for a part to die (exit 1), and stops everything in parallel.
+ * Runs {@code dev} or {@code backend}: option checks, the claim on the log directory
+ * ({@link LogDirLock}: one run per directory, taken before anything is written, spawned or bound),
+ * pre-flight checks, start (backend in-process, router and frontend as supervised children in their
+ * own process groups), the ready banner, then waits for Ctrl+C/SIGTERM (exit 0) or for a part to
+ * die (exit 1), and stops everything in parallel.
  *
  * <p>Signals: the launcher handles SIGINT and SIGTERM itself and marks itself stopping before it
  * signals anything; a second signal forces an immediate exit (the lifeline watchers still take the
@@ -85,6 +87,15 @@ final class Runner {
         int frontendPort = frontendOptions == null ? -1 : resolvePort(frontendOptions.port());
         BackendConfig config = BackendOptions.configure(options, routerCommand, frontendPort,
                 line -> console.line(Console.Source.ROUTER, line), spec);
+        checkWatchDir(routerCommand != null);
+        // before the first log line, child process or port: a second run on this directory touches nothing
+        try (LogDirLock claim = LogDirLock.claim(options.logDir, dev ? "dev" : "backend")) {
+            return start(config, routerCommand, frontendPort, t0);
+        }
+    }
+
+    private int start(BackendConfig config, List<String> routerCommand, int frontendPort, long t0)
+            throws InterruptedException {
         Path routerDir = null;
         if (config.routerUrl().isEmpty() && routerCommand == null) {
             requireOnPath("python3", "the bundled AI router needs python3 (3.9 or newer)",
@@ -95,7 +106,6 @@ final class Runner {
             checkFrontendPrerequisites();
         }
         int backendPort = resolvePort(config.port());
-        checkWatchDir(routerCommand != null);
         Path dir = routerDir;
         config = BackendOptions.amend(config, b -> {
             b.port(backendPort);
@@ -316,6 +326,7 @@ final class Runner {
             sb.append("  page:     http://127.0.0.1:").append(frontendPort).append("/\n");
         }
         sb.append("  backend:  ").append(backend.url()).append('\n');
+        sb.append("  instance: ").append(backend.instanceId()).append('\n');
         for (RouterStatus.ReplicaStatus r : routers.replicas()) {
             String pid = r.process().pid().isPresent() ? "pid " + r.process().pid().getAsLong() : "pid unknown";
             sb.append(routers.replicas().size() > 1 ? String.format(Locale.ROOT, "  router %d: ", r.index()) : "  router:   ")
@@ -340,6 +351,7 @@ final class Runner {
         Properties p = new Properties();
         p.setProperty("pid", Long.toString(ProcessHandle.current().pid()));
         p.setProperty("mode", dev ? "dev" : "backend");
+        p.setProperty("instanceId", backend.instanceId());
         p.setProperty("backendUrl", backend.url().toString());
         p.setProperty("backendPort", Integer.toString(backend.port()));
         RouterStatus routers = backend.routerStatus();

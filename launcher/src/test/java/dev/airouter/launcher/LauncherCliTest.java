@@ -45,7 +45,8 @@ class LauncherCliTest {
                 "--no-watch", "--watch-dir", "--drain-timeout", "AIROUTER_DRAIN_TIMEOUT",
                 "AIROUTER_BACKEND_PORT",
                 "AIROUTER_ROUTER_MAX_HISTORY", "AIROUTER_MAX_MESSAGE_CHARS",
-                "REDIS_URL");
+                "REDIS_URL", "--instance-id", "AIROUTER_INSTANCE_ID");
+        assertThat(run("backend", "--help").out()).contains("--instance-id", "AIROUTER_INSTANCE_ID");
     }
 
     @Test
@@ -140,6 +141,13 @@ class LauncherCliTest {
         assertThat(fixed.code()).isEqualTo(2);
         assertThat(fixed.err()).contains("--router-port (9000) fixes the port of a single router; --routers (2) need"
                 + " free ports");
+
+        for (String bad : new String[] {"web 1", "", "x".repeat(65)}) {
+            Result id = run("backend", "--instance-id", bad, "--log-dir", logs.toString());
+            assertThat(id.code()).as("'%s'", bad).isEqualTo(2);
+            assertThat(id.err()).contains("--instance-id must be 1-64 characters of [A-Za-z0-9._-]")
+                    .contains("was '" + bad + "'");
+        }
 
         Result unknown = run("deploy");
         assertThat(unknown.code()).isEqualTo(2);

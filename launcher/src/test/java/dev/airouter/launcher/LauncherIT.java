@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The real launcher.jar: {@code dev} brings up page, backend and router; a real headless Chromium
  * chats through the page; router crash → restarted; SIGINT → everything gone, exit 0; kill -9 (also
  * during npm ci) → nothing left; frontend crash → everything stops, exit 1; a second run on busy
- * ports fails before starting anything.
+ * ports fails before starting anything (two runs on one log directory: TwoLaunchersIT).
  */
 @ExtendWith(NoLeftoverProcesses.class)
 class LauncherIT {
@@ -137,10 +137,11 @@ class LauncherIT {
             LauncherCliTest.Result status = LauncherCliTest.run("status", "--log-dir", logs.toString());
             assertThat(status.code()).as(status.out() + status.err()).isZero();
             assertThat(status.out()).contains(backend.replaceAll("/$", ""));
-            // a second run on the same backend port fails before starting anything
+            // a second run on the same backend port (with its own log dir) fails before starting anything
             int port = URI.create(backend).getPort();
             try (LauncherProcess second = LauncherProcess.start(List.of("backend", "--backend-port",
-                    Integer.toString(port), "--router-port", "0", "--redis-url", "none", "--log-dir", logs.toString()))) {
+                    Integer.toString(port), "--router-port", "0", "--redis-url", "none", "--log-dir",
+                    logs.resolve("second").toString()))) {
                 assertThat(second.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
                 assertThat(second.process.exitValue()).isEqualTo(1);
                 assertThat(String.join("\n", second.lines)).contains("--backend-port " + port + " is already in use")
