@@ -28,13 +28,15 @@ public final class RedisServer implements AutoCloseable {
     private static final String EXECUTABLE = "redis-server";
 
     private final int port;
+    private final Path configFile; // null: none; a sentinel must have one, and rewrites it
     private final List<String> extraArgs;
     private final Path directory;
     private Process process;
     private Thread reaper;
 
-    private RedisServer(int port, List<String> extraArgs, Path directory) {
+    private RedisServer(int port, Path configFile, List<String> extraArgs, Path directory) {
         this.port = port;
+        this.configFile = configFile;
         this.extraArgs = List.copyOf(extraArgs);
         this.directory = directory;
     }
@@ -48,12 +50,24 @@ public final class RedisServer implements AutoCloseable {
      * @throws IllegalStateException if the server does not come up within {@link #STARTUP_TIMEOUT}
      */
     public static RedisServer start(String... extraArgs) {
+        return start(null, List.of(extraArgs));
+    }
+
+    /**
+     * Starts a server that reads {@code configFile} first, then the usual arguments and {@code
+     * extraArgs}, e.g. a sentinel ({@code "--sentinel"}), which needs a config file it can rewrite.
+     */
+    static RedisServer startWithConfig(Path configFile, String... extraArgs) {
+        return start(configFile, List.of(extraArgs));
+    }
+
+    private static RedisServer start(Path configFile, List<String> extraArgs) {
         assumeInstalled();
         try {
             Path dir = Files.createTempDirectory("airouter-redis-");
             IllegalStateException last = null;
             for (int attempt = 0; attempt < 3; attempt++) { // a free port can be taken before we bind it
-                RedisServer server = new RedisServer(FreePorts.next(), List.of(extraArgs), dir);
+                RedisServer server = new RedisServer(FreePorts.next(), configFile, extraArgs, dir);
                 try {
                     server.launch();
                     return server;
@@ -156,9 +170,12 @@ public final class RedisServer implements AutoCloseable {
     }
 
     private void launch() {
-        List<String> command = new ArrayList<>(List.of(EXECUTABLE, "--port", Integer.toString(port),
-                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
-                "--dir", directory.toString()));
+        List<String> command = new ArrayList<>(List.of(EXECUTABLE));
+        if (configFile != null) {
+            command.add(configFile.toString()); // redis-server takes a config file as its first argument only
+        }
+        command.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no", "--dir", directory.toString()));
         command.addAll(extraArgs);
         Path log = directory.resolve("redis.log");
         try {
@@ -199,6 +216,11 @@ public final class RedisServer implements AutoCloseable {
             }
             reaper = null;
         }
+    }
+
+    /** @return the last 20 lines of this server's log, for error messages */
+    String logTail() {
+        return tail(directory.resolve("redis.log"));
     }
 
     private static String tail(Path log) {
