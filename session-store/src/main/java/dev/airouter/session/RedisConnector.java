@@ -8,6 +8,9 @@ import io.lettuce.core.SocketOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.DefaultEndpoint;
+import io.lettuce.core.Delegating;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
@@ -26,9 +29,8 @@ import java.util.concurrent.TimeoutException;
  * (500 ms, set on the connection once it is open; the handshake gets {@code connectTimeout}, since a
  * cold JVM can need more than 500 ms for it) so a stalled Redis never hangs a request thread: the
  * synchronous API waits that long, then cancels the command and throws, and the store awaits its
- * scripts (sent on the asynchronous API) with the same deadline. (Lettuce's {@code TimeoutOptions}
- * would add that deadline a second time through a timer task per command; since every caller already
- * waits with one, it is not needed.) By default Lettuce buffers commands without bound while
+ * scripts (sent on the asynchronous API) with the same deadline. (Lettuce's {@code TimeoutOptions},
+ * on by default, expire commands after that timeout as well; the store does not rely on them.) By default Lettuce buffers commands without bound while
  * disconnected; {@code REJECT_COMMANDS} makes them fail at once instead. {@code
  * autoReconnect} keeps trying in the background (10 ms doubling to at most 1 s between attempts), so
  * the store recovers by itself. Commands in flight at a disconnect are not replayed after the reconnect
@@ -44,6 +46,8 @@ import java.util.concurrent.TimeoutException;
  * connections carry the acknowledged writes, since {@code WAIT} blocks the connection it runs on.
  */
 final class RedisConnector {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisConnector.class);
+    private static final String PREMATURE_CLOSE = "Connection closed prematurely";
     private RedisConnector() {}
 
     /** Connections for acknowledged writes when {@code replicaAcks} is on: {@code WAIT} blocks its connection. */
@@ -63,6 +67,21 @@ final class RedisConnector {
     }
 
     static Connection connect(SessionStoreConfig config) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return connectOnce(config);
+            } catch (StoreUnavailableException e) {
+                // Lettuce's handshake can report a refused AUTH (WRONGPASS, NOAUTH) as "Connection closed
+                // prematurely": it closes the channel, and the close may complete the handshake first. The
+                // real reason is what the user needs, so the connect is tried again (twice at most).
+                if (attempt == 3 || !PREMATURE_CLOSE.equals(e.reason())) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static Connection connectOnce(SessionStoreConfig config) {
         String target = config.maskedRedisUrl();
         RedisURI uri = RedisURI.create(config.redisUrl());
         uri.setTimeout(config.connectTimeout()); // bounds the handshake (HELLO, AUTH) of a cold JVM too
@@ -96,7 +115,11 @@ final class RedisConnector {
                 redis.setTimeout(config.commandTimeout()); // what the synchronous API waits for each command
                 open.add(redis);
             }
-            return new Connection(resources, client, open.get(0), List.copyOf(open.subList(1, open.size())));
+            Connection connection = new Connection(resources, client, open.get(0), List.copyOf(open.subList(1, open.size())));
+            if (client instanceof SentinelClient sentinel) {
+                sentinel.watchSwitches(uri, () -> open.forEach(RedisConnector::reconnect));
+            }
+            return connection;
         } catch (TimeoutException e) {
             futures.forEach(f -> f.cancel(true));
             shutdown(resources, client);
@@ -131,9 +154,17 @@ final class RedisConnector {
      * by itself; commands fail fast (503) until it has.
      */
     static void reconnect(StatefulRedisConnection<String, String> connection) {
-        if (connection instanceof RedisChannelHandler<?, ?> handler
-                && handler.getChannelWriter() instanceof DefaultEndpoint endpoint) {
+        if (!(connection instanceof RedisChannelHandler<?, ?> handler)) {
+            return;
+        }
+        Object writer = handler.getChannelWriter();
+        while (writer instanceof Delegating<?> wrapper) { // Lettuce wraps its endpoint (command expiry, …)
+            writer = wrapper.getDelegate();
+        }
+        if (writer instanceof DefaultEndpoint endpoint) {
             endpoint.disconnect();
+        } else {
+            LOG.warn("cannot drop the Redis connection to reconnect it: its writer is a {}", writer.getClass().getName());
         }
     }
 

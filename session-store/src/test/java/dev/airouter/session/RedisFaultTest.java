@@ -88,6 +88,44 @@ class RedisFaultTest {
                 .containsExactly("after restart");
     }
 
+    /**
+     * A node turned into a replica behind the store's back ({@code REPLICAOF}, which kills no client
+     * connection) answers writes with {@code READONLY}; Lettuce would stay connected and fail every write.
+     * The store answers unavailable (503) and drops the connection, so that it reconnects — through the
+     * sentinels to the new master on a Sentinel URL; here, to the same address, which serves writes again
+     * once it is a master.
+     */
+    @Test
+    void aReadonlyReplyIsUnavailableAndDropsTheConnectionSoThatItReconnects() {
+        try (RedisServer other = RedisServer.start()) {
+            String id = SessionIds.random();
+            store.append(id, ChatMessage.user("before"));
+            java.util.Set<String> before = storeConnections();
+            redis.command("REPLICAOF", "127.0.0.1", Integer.toString(other.port()));
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions().untilAsserted(() ->
+                    assertThatThrownBy(() -> store.append(id, ChatMessage.user("refused")))
+                            .isInstanceOf(StoreUnavailableException.class).hasMessageContaining("READONLY"));
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                java.util.Set<String> now = storeConnections();
+                return !now.isEmpty() && java.util.Collections.disjoint(now, before);
+            });
+            redis.command("REPLICAOF", "NO", "ONE");
+            await().atMost(Duration.ofSeconds(10)).ignoreExceptions()
+                    .until(() -> store.append(id, ChatMessage.user("after")) > 0);
+        }
+    }
+
+    /** The ids of the connections other than the one asking (the store's). */
+    private java.util.Set<String> storeConnections() {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        for (String line : String.valueOf(redis.command("CLIENT", "LIST", "TYPE", "normal")).split("\r?\n")) {
+            if (!line.contains("cmd=client|list") && line.startsWith("id=")) {
+                ids.add(line.substring(3, line.indexOf(' ')));
+            }
+        }
+        return ids;
+    }
+
     @Test
     void stalledRedisTimesOutWithinTheCommandTimeout() throws Exception {
         String id = SessionIds.random();
