@@ -84,4 +84,31 @@ class SessionStoreConfigTest {
         assertThat(config.toString()).contains("redis://app:***@db:6379").doesNotContain("top-secret");
         assertThat(config.maskedRedisUrl()).isEqualTo("redis://app:***@db:6379");
     }
+
+    @Test
+    void replicaAcksAreCheckedAndDefaultToHalfTheCommandTimeout() {
+        SessionStoreConfig config = SessionStoreConfig.builder().replicaAcks(2).build();
+        assertThat(config.replicaAcks()).isEqualTo(2);
+        assertThat(config.replicaAckTimeout()).isEqualTo(Duration.ofMillis(250));
+        assertThat(config.toBuilder().build().replicaAcks()).isEqualTo(2);
+        assertThat(SessionStoreConfig.ofDefaults().replicaAcks()).isZero();
+        assertThatThrownBy(() -> SessionStoreConfig.builder().replicaAcks(17)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("replicaAcks must be between 0 and 16, got 17");
+        assertThatThrownBy(() -> SessionStoreConfig.builder().replicaAcks(-1)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> SessionStoreConfig.builder().replicaAcks(1, Duration.ofMillis(500)).build())
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("replicaAckTimeout (500 ms) must be shorter than commandTimeout (500 ms)");
+        assertThatThrownBy(() -> SessionStoreConfig.builder().redisUrl("none").replicaAcks(1).build())
+                .isInstanceOf(IllegalStateException.class).hasMessage("replicaAcks (1) needs Redis, but redisUrl is none");
+    }
+
+    @Test
+    void sentinelUrlsAreRecognisedAndMustNameTheirMaster() {
+        assertThat(SessionStoreConfig.builder().redisUrl("redis-sentinel://h1:26379,h2:26379/0#mymaster").build()
+                .isSentinel()).isTrue();
+        assertThat(SessionStoreConfig.ofDefaults().isSentinel()).isFalse();
+        assertThatThrownBy(() -> SessionStoreConfig.builder().redisUrl("redis-sentinel://pw@h1:26379/0"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining("pw@")
+                .hasMessageContaining("expected redis-sentinel://[password@]host1:26379,host2:26379/0#mastername");
+    }
 }
