@@ -41,7 +41,8 @@ for part in "${PARTS[@]}"; do
     lifecycle) run lifecycle dev.airouter.benchmarks.lifecycle.LifecycleBenchmark 20
                run lifecycle dev.airouter.benchmarks.lifecycle.PoolBenchmark 10 ;;
     session)   run session dev.airouter.benchmarks.session.SessionStoreBenchmarkMain 3 5 3
-               run session dev.airouter.benchmarks.session.SessionStoreCostProbe 20000 3 ;;
+               run session dev.airouter.benchmarks.session.SessionStoreCostProbe 20000 3
+               run session dev.airouter.benchmarks.session.StoreTopologyBenchmark 5 3 5 ;;
     backend)   run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 memory
                run backend dev.airouter.benchmarks.backend.BackendLoadBenchmark 5 redis
                run backend dev.airouter.benchmarks.backend.HandOffProbe 100000 5

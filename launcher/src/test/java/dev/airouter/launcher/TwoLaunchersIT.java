@@ -44,6 +44,12 @@ class TwoLaunchersIT {
         return args;
     }
 
+    private static List<String> withRedis(List<String> args, dev.airouter.testing.RedisServer redis) {
+        List<String> all = new ArrayList<>(args);
+        all.set(all.indexOf("none"), redis.url());
+        return all;
+    }
+
     @Test
     void aSecondLauncherOnTheSameLogDirIsRefusedAndTouchesNothingOfTheFirst() throws Exception {
         Path logs = tmp.resolve("logs");
@@ -98,11 +104,17 @@ class TwoLaunchersIT {
         }
     }
 
+    /**
+     * Two {@code launcher backend} processes, each with its own log directory, free ports and router, on
+     * one Redis: one conversation served by both in turn keeps every turn, in order.
+     */
     @Test
-    void launchersWithTheirOwnLogDirsAndFreePortsServeSideBySide() throws Exception {
-        try (LauncherProcess a = LauncherProcess.start(args("backend", tmp.resolve("a"), "--router-port", "0"));
-                LauncherProcess b = LauncherProcess.start(args("backend", tmp.resolve("b"), "--router-port", "0",
-                        "--instance-id", "web-2"))) {
+    void launchersWithTheirOwnLogDirsAndFreePortsServeSideBySideAndShareOneConversationThroughRedis() throws Exception {
+        try (dev.airouter.testing.RedisServer redis = dev.airouter.testing.RedisServer.start();
+                LauncherProcess a = LauncherProcess.start(withRedis(args("backend", tmp.resolve("a"), "--router-port", "0"),
+                        redis));
+                LauncherProcess b = LauncherProcess.start(withRedis(args("backend", tmp.resolve("b"), "--router-port", "0",
+                        "--instance-id", "web-2"), redis))) {
             String backendA = a.group("\\[launcher\\]\\s+backend:\\s+(\\S+)", START);
             String backendB = b.group("\\[launcher\\]\\s+backend:\\s+(\\S+)", START);
             String idA = a.group("\\[launcher\\]\\s+instance:\\s+(\\S+)", START);
@@ -112,6 +124,23 @@ class TwoLaunchersIT {
                 HttpResponse<String> chat = post(backend + "/api/chat", "{\"message\":\"what is 6 times 7\"}");
                 assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
                 assertThat(chat.body()).contains("42");
+            }
+            String session = "two-launchers-" + System.nanoTime();
+            for (int turn = 0; turn < 6; turn++) {
+                String backend = turn % 2 == 0 ? backendA : backendB;
+                HttpResponse<String> chat = post(backend + "/api/chat", "{\"message\":\"turn " + turn
+                        + " of the shared conversation\",\"sessionId\":\"" + session + "\"}");
+                assertThat(chat.statusCode()).as(chat.body()).isEqualTo(200);
+            }
+            for (String backend : List.of(backendA, backendB)) {
+                String history = get(backend + "/api/sessions/" + session).body();
+                int at = -1;
+                for (int turn = 0; turn < 6; turn++) {
+                    int next = history.indexOf("\"turn " + turn + " of the shared conversation\"");
+                    assertThat(next).as("turn %d after turn %d in %s", turn, turn - 1, history).isGreaterThan(at);
+                    at = next;
+                }
+                assertThat(history.split("\"role\":\"assistant\"", -1)).as("6 replies").hasSize(7);
             }
             assertThat(get(backendA + "/health").body()).contains("\"instanceId\":\"" + idA + "\"");
             assertThat(get(backendB + "/api/status").body()).contains("\"instanceId\":\"web-2\"");

@@ -40,7 +40,7 @@ import java.util.stream.Stream;
  * idempotent.
  */
 final class LauncherBackend implements AutoCloseable {
-    private static final Pattern BANNER = Pattern.compile("chat-backend ready on (http://\\S+)");
+    private static final Pattern BANNER = Pattern.compile("chat-backend (?:\\S+ )?ready on (http://\\S+)"); // the instance id since issue 20
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration LEFTOVER_GRACE = Duration.ofSeconds(5);

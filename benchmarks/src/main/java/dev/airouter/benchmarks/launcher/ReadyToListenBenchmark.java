@@ -69,7 +69,7 @@ public final class ReadyToListenBenchmark {
     private static final Pattern ROUTER_LISTENING =
             Pattern.compile("^\\[router\\] .*AI router ready on .*; listening since (\\S+Z)\\)");
     private static final Pattern BANNER =
-            Pattern.compile("^\\[backend\\] .*chat-backend ready on .*listening (\\d+(?:\\.\\d+)?) ms after the router was ready");
+            Pattern.compile("^\\[backend\\] .*chat-backend (?:\\S+ )?ready on .*listening (\\d+(?:\\.\\d+)?) ms after the router was ready");
 
     private ReadyToListenBenchmark() {}
 
