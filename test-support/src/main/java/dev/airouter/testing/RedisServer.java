@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A real {@code redis-server} child process on a free loopback port, for tests and benchmarks.
@@ -61,13 +62,26 @@ public final class RedisServer implements AutoCloseable {
         return start(configFile, List.of(extraArgs));
     }
 
+    /**
+     * Starts a server whose extra arguments are made anew for each attempt to find a free port, e.g. a
+     * cluster node's {@code --cluster-port}, which another process may take as well as the main port.
+     * A {@link #restart()} reuses the arguments of the attempt that succeeded.
+     */
+    static RedisServer start(Supplier<List<String>> extraArgs) {
+        return start(null, extraArgs);
+    }
+
     private static RedisServer start(Path configFile, List<String> extraArgs) {
+        return start(configFile, () -> extraArgs);
+    }
+
+    private static RedisServer start(Path configFile, Supplier<List<String>> extraArgs) {
         assumeInstalled();
         try {
             Path dir = Files.createTempDirectory("airouter-redis-");
             IllegalStateException last = null;
             for (int attempt = 0; attempt < 3; attempt++) { // a free port can be taken before we bind it
-                RedisServer server = new RedisServer(FreePorts.next(), configFile, extraArgs, dir);
+                RedisServer server = new RedisServer(FreePorts.next(), configFile, extraArgs.get(), dir);
                 try {
                     server.launch();
                     return server;
