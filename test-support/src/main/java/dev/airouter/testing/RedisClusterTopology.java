@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * port from {@code cluster-port}, a second free port, instead of the default port + 10000, which for
  * an ephemeral port is often above 65535 or taken. {@link Builder#start()} returns once the cluster is
  * usable: every node reports {@code cluster_state:ok} with all {@value #SLOTS} slots assigned and
- * served and knows every other node, and every replica's link to its master is up. That takes 2 to 3
+ * served and knows every other node, and every replica's link to its master is up. That takes 2 to 4
  * s here, most of it {@code redis-cli}'s one-second polls while the nodes meet.
  *
  * <pre>{@code
