@@ -48,8 +48,9 @@ final class RunOptions {
 
     @Option(names = "--redis-url", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}", paramLabel = "URL",
             description = "Redis for sessions: redis://[:password@]host:port[/db], rediss:// (TLS),"
-                    + " redis-sentinel://[password@]host1:26379,host2:26379/0#mastername, or 'none' = in-memory."
-                    + " An unreachable standalone redis:// URL = in-memory with a notice; a Sentinel URL (or"
+                    + " redis-sentinel://[password@]host1:26379,host2:26379/0#mastername,"
+                    + " redis-cluster://[password@]host1:7000,host2:7001,…, or 'none' = in-memory."
+                    + " An unreachable standalone redis:// URL = in-memory with a notice; a Sentinel or Cluster URL (or"
                     + " --redis-replica-acks above 0) never falls back: unreachable = start error"
                     + " (env REDIS_URL; default ${DEFAULT-VALUE}).")
     String redisUrl;

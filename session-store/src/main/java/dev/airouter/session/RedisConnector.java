@@ -1,11 +1,17 @@
 package dev.airouter.session;
 
+import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.SocketOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.SlotHash;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
+import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.protocol.DefaultEndpoint;
 import io.lettuce.core.Delegating;
@@ -55,10 +61,48 @@ final class RedisConnector {
 
     /**
      * An open connection with the client and resources it owns, and the connections acknowledged writes
-     * use (empty without {@code replicaAcks}).
+     * use (empty without {@code replicaAcks}). Exactly one of {@code redis} (standalone, Sentinel) and
+     * {@code cluster} is set, and the acknowledged-write connections are of the same kind.
      */
-    record Connection(ClientResources resources, RedisClient client, StatefulRedisConnection<String, String> redis,
-            List<StatefulRedisConnection<String, String>> acks) implements AutoCloseable {
+    record Connection(ClientResources resources, AbstractRedisClient client, StatefulRedisConnection<String, String> redis,
+            List<StatefulRedisConnection<String, String>> acks, StatefulRedisClusterConnection<String, String> cluster,
+            List<StatefulRedisClusterConnection<String, String>> clusterAcks) implements AutoCloseable {
+        /** @return the synchronous commands of the shared connection (routed by key on a cluster) */
+        RedisClusterCommands<String, String> sync() {
+            return cluster != null ? cluster.sync() : redis.sync();
+        }
+
+        /** @return the asynchronous commands of the shared connection (routed by key on a cluster) */
+        RedisClusterAsyncCommands<String, String> async() {
+            return cluster != null ? cluster.async() : redis.async();
+        }
+
+        /** @return the number of connections for acknowledged writes */
+        int ackConnections() {
+            return cluster != null ? clusterAcks.size() : acks.size();
+        }
+
+        /**
+         * The connection an acknowledged write of {@code key} goes to, on which its {@code WAIT} must
+         * run too: on a cluster, that of the master owning the key's slot (a keyless {@code WAIT} sent
+         * through the cluster connection would go to any node).
+         *
+         * @param index which acknowledged-write connection, 0 to {@link #ackConnections()} - 1
+         * @throws StoreUnavailableException if no master owns the slot now
+         */
+        StatefulRedisConnection<String, String> ackLink(int index, String key, String target) {
+            if (cluster == null) {
+                return acks.get(index);
+            }
+            StatefulRedisClusterConnection<String, String> link = clusterAcks.get(index);
+            int slot = SlotHash.getSlot(key);
+            RedisClusterNode master = link.getPartitions().getMasterBySlot(slot); // looked up anew: a failover moves it
+            if (master == null) {
+                throw new StoreUnavailableException("append", target, "no master owns slot " + slot + " now", null);
+            }
+            return link.getConnection(master.getNodeId());
+        }
+
         @Override
         public void close() {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
@@ -82,17 +126,16 @@ final class RedisConnector {
     }
 
     private static Connection connectOnce(SessionStoreConfig config) {
+        if (config.isCluster()) {
+            return RedisClusterConnector.connect(config, resources());
+        }
         String target = config.maskedRedisUrl();
         RedisURI uri = RedisURI.create(config.redisUrl());
         uri.setTimeout(config.connectTimeout()); // bounds the handshake (HELLO, AUTH) of a cold JVM too
         uri.getSentinels().forEach(sentinel -> sentinel.setTimeout(config.connectTimeout()));
         // a Sentinel lookup may ask every sentinel before it connects to the master
         Duration budget = config.connectTimeout().multipliedBy(uri.getSentinels().size() + 1L);
-        ClientResources resources = DefaultClientResources.builder()
-                .ioThreadPoolSize(2)
-                .computationThreadPoolSize(2)
-                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
-                .build();
+        ClientResources resources = resources();
         RedisClient client = uri.getSentinels().isEmpty() ? RedisClient.create(resources, uri)
                 : new SentinelClient(resources, uri, config.connectTimeout());
         client.setOptions(ClientOptions.builder()
@@ -115,7 +158,8 @@ final class RedisConnector {
                 redis.setTimeout(config.commandTimeout()); // what the synchronous API waits for each command
                 open.add(redis);
             }
-            Connection connection = new Connection(resources, client, open.get(0), List.copyOf(open.subList(1, open.size())));
+            Connection connection = new Connection(resources, client, open.get(0), List.copyOf(open.subList(1, open.size())),
+                    null, List.of());
             if (client instanceof SentinelClient sentinel) {
                 sentinel.watchSwitches(uri, () -> open.forEach(RedisConnector::reconnect));
             }
@@ -135,6 +179,15 @@ final class RedisConnector {
             Thread.currentThread().interrupt();
             throw new StoreUnavailableException("connect", target, "interrupted", e);
         }
+    }
+
+    /** Two small thread pools, and reconnects after 10 ms doubling to at most 1 s. */
+    static ClientResources resources() {
+        return DefaultClientResources.builder()
+                .ioThreadPoolSize(2)
+                .computationThreadPoolSize(2)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofSeconds(1), 2, TimeUnit.MILLISECONDS))
+                .build();
     }
 
     /** The innermost cause's message, which says what actually went wrong (refused, NOAUTH, …). */
@@ -169,7 +222,7 @@ final class RedisConnector {
     }
 
     /** Frees a client that never connected, in the background: the caller is on its way to memory. */
-    private static void shutdown(ClientResources resources, RedisClient client) {
+    static void shutdown(ClientResources resources, AbstractRedisClient client) {
         client.shutdownAsync(0, 2, TimeUnit.SECONDS)
                 .whenComplete((ignored, error) -> resources.shutdown(0, 2, TimeUnit.SECONDS));
     }

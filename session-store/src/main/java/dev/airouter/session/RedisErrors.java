@@ -13,7 +13,7 @@ import java.time.Duration;
  */
 final class RedisErrors {
     private static final String[] TRANSIENT = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN",
-        "READONLY", "NOREPLICAS", "OOM"};
+        "READONLY", "NOREPLICAS", "OOM", "MOVED", "ASK"};
 
     private RedisErrors() {}
 

@@ -9,7 +9,8 @@ import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -52,8 +53,8 @@ final class RedisSessionStore implements SessionStore {
     private final SessionStoreConfig config;
     private final Clock clock;
     private final RedisConnector.Connection connection;
-    private final RedisCommands<String, String> redis;
-    private final RedisAsyncCommands<String, String> scripts;
+    private final RedisClusterCommands<String, String> redis;
+    private final RedisClusterAsyncCommands<String, String> scripts;
     private final StatsCounter counter = new StatsCounter();
     private final RedisSessionDecoder decoder = new RedisSessionDecoder();
     private final String target;
@@ -66,8 +67,8 @@ final class RedisSessionStore implements SessionStore {
         this.config = config;
         this.clock = config.clock();
         this.connection = connection;
-        this.redis = connection.redis().sync();
-        this.scripts = connection.redis().async();
+        this.redis = connection.sync();
+        this.scripts = connection.async();
         this.target = config.maskedRedisUrl();
         this.history = track(config, connection);
     }
@@ -79,7 +80,7 @@ final class RedisSessionStore implements SessionStore {
      */
     private static RedisHistoryCache track(SessionStoreConfig config, RedisConnector.Connection connection) {
         String url = config.redisUrl();
-        if (!config.clientCache() || !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
+        if (!config.clientCache() || connection.redis() == null || !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
             return null;
         }
         var redis = connection.redis();
@@ -360,8 +361,9 @@ final class RedisSessionStore implements SessionStore {
         try {
             return await(scripts.evalsha(script.sha, type, keys, args));
         } catch (RedisNoScriptException e) {
-            redis.scriptLoad(script.source); // Redis restarted, failed over, or flushed its script cache
-            return await(scripts.evalsha(script.sha, type, keys, args));
+            // Redis restarted, failed over to a replica (scripts are not replicated), or flushed its script
+            // cache: EVAL runs the script by its source on the node that owns the keys, and caches it there
+            return await(scripts.eval(script.source, type, keys, args));
         }
     }
 
@@ -370,12 +372,12 @@ final class RedisSessionStore implements SessionStore {
         if (config.replicaAcks() == 0) {
             return eval(script, type, keys, args);
         }
-        List<StatefulRedisConnection<String, String>> acks = connection.acks();
-        StatefulRedisConnection<String, String> link = acks.get(Math.floorMod(nextAck.getAndIncrement(), acks.size()));
-        RedisAsyncCommands<String, String> async = link.async();
+        int index = Math.floorMod(nextAck.getAndIncrement(), connection.ackConnections());
+        StatefulRedisConnection<String, String> link = connection.ackLink(index, keys[0], target);
         int replicas = config.replicaAcks();
         long waitMillis = config.replicaAckTimeout().toMillis();
         try {
+            RedisAsyncCommands<String, String> async = link.async();
             RedisFuture<T> written = async.evalsha(script.sha, type, keys, args);
             RedisFuture<Long> confirmed = async.waitForReplication(replicas, waitMillis); // same connection, right after
             T result;
@@ -383,8 +385,7 @@ final class RedisSessionStore implements SessionStore {
                 result = await(written);
             } catch (RedisNoScriptException e) {
                 await(confirmed); // nothing was written; keep the connection's replies in step
-                await(async.scriptLoad(script.source));
-                written = async.evalsha(script.sha, type, keys, args);
+                written = async.eval(script.source, type, keys, args);
                 confirmed = async.waitForReplication(replicas, waitMillis);
                 result = await(written);
             }
@@ -396,6 +397,11 @@ final class RedisSessionStore implements SessionStore {
             }
             return result;
         } catch (RedisCommandExecutionException e) {
+            if (connection.cluster() != null && e.getMessage() != null
+                    && (e.getMessage().startsWith("MOVED") || e.getMessage().startsWith("ASK"))) {
+                // the slot moved (a failover) since the topology this connection knows: the next append asks anew
+                ((io.lettuce.core.cluster.RedisClusterClient) connection.client()).refreshPartitionsAsync();
+            }
             throw readOnly(link, e);
         }
     }
@@ -416,8 +422,28 @@ final class RedisSessionStore implements SessionStore {
         return e;
     }
 
-    /** @return the replicas the master reports as connected ({@code INFO replication}), or -1 if unknown */
+    /**
+     * @return the replicas the master reports as connected ({@code INFO replication}); on a cluster the
+     *     fewest of any master (from the cluster's topology); -1 if unknown
+     */
     int connectedReplicas() {
+        if (connection.cluster() != null) {
+            var partitions = connection.cluster().getPartitions();
+            int fewest = Integer.MAX_VALUE;
+            for (var node : partitions) {
+                if (node.is(io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag.UPSTREAM)) {
+                    int count = 0;
+                    for (var other : partitions) {
+                        if (node.getNodeId().equals(other.getSlaveOf()) && other.isConnected()
+                                && !other.is(io.lettuce.core.cluster.models.partitions.RedisClusterNode.NodeFlag.FAIL)) {
+                            count++;
+                        }
+                    }
+                    fewest = Math.min(fewest, count);
+                }
+            }
+            return fewest == Integer.MAX_VALUE ? -1 : fewest;
+        }
         try {
             for (String line : redis.info("replication").split("\\r?\\n")) {
                 if (line.startsWith("connected_slaves:")) {
@@ -447,7 +473,7 @@ final class RedisSessionStore implements SessionStore {
             if (closed.get()) {
                 throw new SessionStoreException("the Redis session store is closed", e);
             }
-            if (e instanceof RedisCommandExecutionException failed) {
+            if (e instanceof RedisCommandExecutionException failed && connection.redis() != null) {
                 readOnly(connection.redis(), failed);
             }
             throw RedisErrors.translate(operation, target, config.commandTimeout(), e);

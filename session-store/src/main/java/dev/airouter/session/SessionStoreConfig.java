@@ -159,6 +159,14 @@ public final class SessionStoreConfig {
         return redisUrl.startsWith("redis-sentinel://") || redisUrl.startsWith("rediss-sentinel://");
     }
 
+    /**
+     * @return whether {@code redisUrl} names a Redis Cluster ({@code redis-cluster://} or {@code
+     *     rediss-cluster://}); such a store never falls back to memory
+     */
+    public boolean isCluster() {
+        return redisUrl.startsWith("redis-cluster://") || redisUrl.startsWith("rediss-cluster://");
+    }
+
     /** @return the longest wait for one Redis command */
     public Duration commandTimeout() {
         return commandTimeout;

@@ -30,7 +30,7 @@ public final class SessionStores {
      * in-memory session store (Redis unavailable: <reason>)}.
      *
      * <p>The fallback to memory is for a standalone {@code redis://} or {@code rediss://} URL only (a
-     * developer's machine without Redis). A Sentinel URL, or {@code replicaAcks} above 0, asks for
+     * developer's machine without Redis). A Sentinel or Cluster URL, or {@code replicaAcks} above 0, asks for
      * high availability or durability, which memory cannot give: then an unreachable Redis is an error
      * ({@link StoreUnavailableException} naming what is wrong: no sentinel reachable, no sentinel knows
      * the master name, wrong password, …), as from {@link #redis}.
@@ -46,7 +46,7 @@ public final class SessionStores {
             LOG.info("[INFO] Using in-memory session store (Redis disabled: redisUrl is none)");
             return memory(config);
         }
-        if (config.isSentinel() || config.replicaAcks() > 0) {
+        if (config.isSentinel() || config.isCluster() || config.replicaAcks() > 0) {
             SessionStore store = redis(config);
             LOG.info("[OK] Redis connected ({})", config.maskedRedisUrl());
             return store;

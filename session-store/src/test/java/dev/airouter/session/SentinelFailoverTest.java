@@ -1,17 +1,10 @@
 package dev.airouter.session;
 
-import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.airouter.testing.NoLeftoverProcesses;
 import dev.airouter.testing.RedisSentinelTopology;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -75,65 +68,18 @@ class SentinelFailoverTest {
         SessionStoreConfig config = SessionStoreConfig.builder().redisUrl(redis.url()).historyLimit(100_000)
                 .connectTimeout(TestTimeouts.CONNECT).commandTimeout(Duration.ofSeconds(2))
                 .replicaAcks(1, Duration.ofSeconds(1)).build();
-        try (SessionStore store = SessionStores.open(config)) {
-            Map<String, List<Integer>> acknowledged = new ConcurrentHashMap<>();
-            AtomicInteger failures = new AtomicInteger();
-            java.util.concurrent.atomic.AtomicReference<String> lastFailure = new java.util.concurrent.atomic.AtomicReference<>();
-            AtomicInteger done = new AtomicInteger();
-            AtomicBoolean stop = new AtomicBoolean();
-            List<Throwable> unexpected = new CopyOnWriteArrayList<>();
-            List<Thread> writers = new ArrayList<>();
-            for (int w = 0; w < WRITERS; w++) {
-                String id = "failover-" + w + "-" + System.nanoTime();
-                List<Integer> acks = new CopyOnWriteArrayList<>();
-                acknowledged.put(id, acks);
-                Thread writer = new Thread(() -> {
-                    for (int n = 0; !stop.get(); n++) {
-                        try {
-                            store.append(id, new ChatMessage(id + "-" + n, "user", "message " + n, java.time.Instant.now(),
-                                    Map.of()));
-                            acks.add(n);
-                            done.incrementAndGet();
-                        } catch (StoreUnavailableException e) {
-                            failures.incrementAndGet(); // the outage: refused, the message may or may not be kept
-                            lastFailure.set(e.getMessage());
-                            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // a client's pause, not a wait
-                        } catch (RuntimeException e) {
-                            unexpected.add(e);
-                        }
-                    }
-                }, "writer-" + w);
-                writer.start();
-                writers.add(writer);
-            }
-            await().atMost(Duration.ofSeconds(30)).until(() -> done.get() >= 200);
+        try (SessionStore store = SessionStores.open(config); AppendLoad load = new AppendLoad(store, WRITERS, "failover")) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> load.acknowledged() >= 200);
             long start = System.nanoTime();
             int old = kill ? redis.killMaster() : redis.masterPort();
             int promoted = kill ? redis.awaitFailover(old, FAILOVER_DEADLINE) : redis.failover(FAILOVER_DEADLINE);
             double promotedAfter = (System.nanoTime() - start) / 1e6;
-            int before = done.get();
-            try {
-                await().atMost(Duration.ofSeconds(60)).until(() -> done.get() >= before + 200);
-            } catch (org.awaitility.core.ConditionTimeoutException e) {
-                throw new AssertionError("no recovery within 60 s of the promotion to " + promoted + ": " + done.get()
-                        + " acknowledged (" + before + " at the promotion), " + failures.get() + " refused, the last as: "
-                        + lastFailure.get(), e);
-            }
+            load.recovered(200, Duration.ofSeconds(60), "the promotion to " + promoted);
             double recoveredAfter = (System.nanoTime() - start) / 1e6;
-            stop.set(true);
-            for (Thread t : writers) {
-                t.join(30_000);
-            }
+            load.verify();
             System.out.printf("[sentinel] %s of master %d: new master %d named after %.0f ms, 200 more appends by %.0f ms;"
                     + " %d appends acknowledged, %d refused as unavailable%n", kill ? "kill -9" : "manual failover", old,
-                    promoted, promotedAfter, recoveredAfter, done.get(), failures.get());
-            assertThat(unexpected).as("errors other than unavailable").isEmpty();
-            for (Map.Entry<String, List<Integer>> e : acknowledged.entrySet()) {
-                List<String> stored = store.load(e.getKey()).orElseThrow().messages().stream().map(ChatMessage::content).toList();
-                List<String> acked = e.getValue().stream().map(n -> "message " + n).toList();
-                assertThat(stored).as("no message twice in %s", e.getKey()).doesNotHaveDuplicates();
-                assertThat(stored).as("every acknowledged append of %s, in order", e.getKey()).containsSubsequence(acked);
-            }
+                    promoted, promotedAfter, recoveredAfter, load.acknowledged(), load.refused());
         }
     }
 }

@@ -5,6 +5,7 @@ import dev.airouter.session.ChatMessage;
 import dev.airouter.session.SessionStore;
 import dev.airouter.session.SessionStoreConfig;
 import dev.airouter.session.SessionStores;
+import dev.airouter.testing.RedisClusterTopology;
 import dev.airouter.testing.RedisSentinelTopology;
 import dev.airouter.testing.RedisServer;
 import java.time.Duration;
@@ -21,10 +22,11 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * One chat turn's storage work — append a question and a reply, then load the newest 20 messages —
  * on three setups measured in the same run: a standalone Redis master with one replica (the baseline),
- * the same shape behind Redis Sentinel (1 master, 1 replica, 3 sentinels), and Sentinel with {@code
- * replicaAcks 1} (each append waits for the replica's {@code WAIT} confirmation).
+ * the same shape behind Redis Sentinel (1 master, 1 replica, 3 sentinels), Sentinel with {@code
+ * replicaAcks 1} (each append waits for the replica's {@code WAIT} confirmation), and a Redis Cluster
+ * of 3 masters with a replica each (sessions spread over the masters by their hash tags).
  *
- * <p>The three stores are open at once, and each round measures them back to back in a rotating order
+ * <p>The stores are open at once, and each round measures them back to back in a rotating order
  * for {@code seconds} each, at 1 thread (latency: µs per turn) and at 8 threads (throughput); ratios
  * are taken per round and reported as the median with the spread over rounds. The client-side cache
  * is off on every store, so all three do the same round trips (it is off on Sentinel by design).
@@ -54,12 +56,14 @@ public final class StoreTopologyBenchmark {
         double warmup = args.length > 2 ? Double.parseDouble(args[2]) : 5;
         try (RedisServer master = RedisServer.start();
                 RedisServer replica = RedisServer.start("--replicaof", "127.0.0.1", Integer.toString(master.port()));
-                RedisSentinelTopology sentinel = RedisSentinelTopology.start()) {
+                RedisSentinelTopology sentinel = RedisSentinelTopology.start();
+                RedisClusterTopology cluster = RedisClusterTopology.start()) {
             awaitInSync(replica);
             Map<String, SessionStore> stores = new LinkedHashMap<>();
             stores.put("standalone", SessionStores.redis(config(master.url(), 0)));
             stores.put("sentinel", SessionStores.redis(config(sentinel.url(), 0)));
             stores.put("sentinel + replicaAcks 1", SessionStores.redis(config(sentinel.url(), 1)));
+            stores.put("cluster (3 masters)", SessionStores.redis(config(cluster.url(), 0)));
             try {
                 for (SessionStore store : stores.values()) {
                     measure(store, 8, warmup);
@@ -105,8 +109,8 @@ public final class StoreTopologyBenchmark {
                                 cost.max()) : "—"));
             }
         }
-        System.out.println("Session store on Redis Sentinel and with replicaAcks 1 vs a standalone master with one"
-                + " replica (StoreTopologyBenchmark: append 2 messages + load the newest 20, per turn; median of "
+        System.out.println("Session store on Redis Sentinel, with replicaAcks 1, and on a Redis Cluster vs a standalone"
+                + " master with one replica (StoreTopologyBenchmark: append 2 messages + load the newest 20, per turn; median of "
                 + rounds + " rounds of " + seconds + " s, spread in parentheses)");
         System.out.println();
         System.out.println("| threads | setup | turns/s | µs per turn (per thread) | ratio to standalone | added per turn (1 thread) |");

@@ -28,6 +28,7 @@ class StoreTopologyBenchmarkSmokeTest {
         String report = out.toString(StandardCharsets.UTF_8);
         System.out.println(report);
         assertThat(report).contains("| 1 | standalone |", "| 1 | sentinel |", "| 1 | sentinel + replicaAcks 1 |",
-                "| 8 | standalone |", "| 8 | sentinel |", "| 8 | sentinel + replicaAcks 1 |", "1 thread(s) round 1:");
+                "| 8 | standalone |", "| 8 | sentinel |", "| 8 | sentinel + replicaAcks 1 |", "| 1 | cluster (3 masters) |", "| 8 | cluster (3 masters) |",
+                "1 thread(s) round 1:");
     }
 }
