@@ -48,6 +48,7 @@ import java.util.function.Supplier;
  * StoreUnavailableException}; other error replies become {@link SessionStoreException}.
  */
 final class RedisSessionStore implements SessionStore {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(RedisSessionStore.class);
     /** At most one forced reconnect ({@code READONLY}) per this span, so a stale sentinel answer cannot make a storm. */
     private static final long RECONNECT_SPACING_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private final SessionStoreConfig config;
@@ -80,13 +81,20 @@ final class RedisSessionStore implements SessionStore {
      */
     private static RedisHistoryCache track(SessionStoreConfig config, RedisConnector.Connection connection) {
         String url = config.redisUrl();
-        if (!config.clientCache() || connection.redis() == null || !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
+        if (!config.clientCache()) {
+            return null;
+        }
+        if (connection.redis() == null || !(url.startsWith("redis://") || url.startsWith("rediss://"))) {
+            LOG.info("[INFO] Client-side cache off: on {} the connection moves between nodes, whose tracking it"
+                    + " would not have; every chat turn reads its history from Redis",
+                    config.isCluster() ? "a Redis Cluster" : "Redis Sentinel");
             return null;
         }
         var redis = connection.redis();
         try {
             if (!redis.sync().clientInfo().contains(" resp=3")) {
-                return null; // invalidations are pushed on RESP3 connections only
+                LOG.info("[INFO] Client-side cache off: the connection is not on RESP3, which invalidations need");
+                return null;
             }
             RedisHistoryCache cache = new RedisHistoryCache(config.keyPrefix(), config.historyLimit());
             redis.addListener(message -> {
@@ -118,7 +126,8 @@ final class RedisSessionStore implements SessionStore {
             cache.trackingOn();
             return cache;
         } catch (RedisException e) {
-            return null; // an old Redis without CLIENT INFO or tracking: no cache
+            LOG.info("[INFO] Client-side cache off: this Redis has no CLIENT INFO or CLIENT TRACKING (before 6.2)");
+            return null;
         }
     }
 

@@ -57,6 +57,51 @@ class ClusterFailoverTest {
         }
     }
 
+    /**
+     * {@code WAIT} must run on the link of the master that owns the session's slot: with the replica of
+     * one master stopped, appends to that master's sessions fail as unavailable while appends to another
+     * master's sessions are acknowledged (a {@code WAIT} sent to any other node would count that node's
+     * replica and wrongly succeed).
+     */
+    @Test
+    void replicaAcksWaitOnTheMasterThatOwnsTheSessionsSlot() throws Exception {
+        try (RedisClusterTopology redis = RedisClusterTopology.start();
+                SessionStore store = SessionStores.open(SessionStoreConfig.builder().redisUrl(redis.url())
+                        .connectTimeout(TestTimeouts.CONNECT).commandTimeout(Duration.ofSeconds(2))
+                        .replicaAcks(1, Duration.ofMillis(300)).build())) {
+            String prefix = "airouter:session:";
+            String stopped = "slot-a-" + System.nanoTime();
+            int master = redis.masterForKey(RedisKeys.of(prefix, stopped)[0]);
+            String other = null;
+            for (int i = 0; other == null; i++) {
+                String candidate = "slot-b-" + i;
+                if (redis.masterForKey(RedisKeys.of(prefix, candidate)[0]) != master) {
+                    other = candidate;
+                }
+            }
+            store.append(stopped, ChatMessage.user("before"));
+            dev.airouter.testing.RedisServer replica = null;
+            for (dev.airouter.testing.RedisServer r : redis.replicas()) {
+                if (String.valueOf(redis.command(r.port(), "INFO", "replication")).contains("master_port:" + master)) {
+                    replica = r;
+                }
+            }
+            org.assertj.core.api.Assertions.assertThat(replica).as("the replica of master " + master).isNotNull();
+            signal("STOP", replica.pid());
+            try {
+                org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.append(stopped, ChatMessage.user("x")))
+                        .isInstanceOf(StoreUnavailableException.class).hasMessageContaining("only 0 of 1 replica(s)");
+                org.assertj.core.api.Assertions.assertThat(store.append(other, ChatMessage.user("y"))).isEqualTo(1);
+            } finally {
+                signal("CONT", replica.pid());
+            }
+        }
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start().waitFor();
+    }
+
     private static SessionStore open(RedisClusterTopology redis) {
         return SessionStores.open(SessionStoreConfig.builder().redisUrl(redis.url()).historyLimit(100_000)
                 .connectTimeout(TestTimeouts.CONNECT).commandTimeout(Duration.ofSeconds(2))
