@@ -27,8 +27,10 @@ import java.util.concurrent.TimeoutException;
  * commands for the lost master's slots can fail until the application restarts (lettuce#2080). Here the topology is
  * refreshed every {@value #PERIODIC_REFRESH_SECONDS} s and at once on the adaptive triggers ({@code
  * MOVED}, {@code ASK}, persistent reconnect attempts to a node, an uncovered slot), asking every known
- * node ({@code dynamicRefreshSources}) and closing connections to nodes that left or that the cluster
- * marked failed. Scripts are not replicated: a node without one answers {@code NOSCRIPT}, and the
+ * node ({@code dynamicRefreshSources}) and closing connections to nodes that left. (Filtering out
+ * nodes marked failed was tried: a restarted old master's stale view then left its slots without any
+ * master for a moment, and commands for them failed; since commands are rejected, not queued, while a
+ * node is down, nothing waits on a dead node's link anyway.) Scripts are not replicated: a node without one answers {@code NOSCRIPT}, and the
  * store runs it with {@code EVAL} on that node (which caches it there). As for standalone
  * Redis, commands are rejected while a node is disconnected (503 at once) and nodes are reconnected
  * in the background. At connect, {@code CLUSTER INFO} must say {@code cluster_state:ok}: a cluster
@@ -47,9 +49,6 @@ final class RedisClusterConnector {
                 .autoReconnect(true)
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .socketOptions(SocketOptions.builder().connectTimeout(config.connectTimeout()).keepAlive(true).build())
-                // a master the cluster marked failed leaves the topology, so its link is closed as stale and the
-                // commands queued on it go to the slot's new master (with every node kept, they would wait it out)
-                .nodeFilter(node -> !node.is(RedisClusterNode.NodeFlag.FAIL) && !node.is(RedisClusterNode.NodeFlag.NOADDR))
                 .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                         .enablePeriodicRefresh(Duration.ofSeconds(PERIODIC_REFRESH_SECONDS))
                         .enableAllAdaptiveRefreshTriggers()

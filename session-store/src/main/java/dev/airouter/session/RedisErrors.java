@@ -13,7 +13,8 @@ import java.time.Duration;
  */
 final class RedisErrors {
     private static final String[] TRANSIENT = {"LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN",
-        "READONLY", "NOREPLICAS", "OOM", "MOVED", "ASK"};
+        "READONLY", "NOREPLICAS", "OOM", "MOVED", "ASK",
+        "UNBLOCKED"}; // a WAIT ended by a failover that demoted its node
 
     private RedisErrors() {}
 

@@ -83,7 +83,10 @@ final class AppendLoad implements AutoCloseable {
         close();
         assertThat(unexpected).as("errors other than unavailable").isEmpty();
         for (Map.Entry<String, List<Integer>> e : acknowledged.entrySet()) {
-            List<String> stored = store.load(e.getKey()).orElseThrow().messages().stream().map(ChatMessage::content).toList();
+            // the store may answer unavailable for a moment more while the topology settles (503, not a loss)
+            List<String> stored = await().atMost(Duration.ofSeconds(30)).ignoreException(StoreUnavailableException.class)
+                    .until(() -> store.load(e.getKey()).orElseThrow().messages(), m -> true).stream()
+                    .map(ChatMessage::content).toList();
             List<String> acked = e.getValue().stream().map(n -> "message " + n).toList();
             assertThat(stored).as("no message twice in %s", e.getKey()).doesNotHaveDuplicates();
             assertThat(stored).as("every acknowledged append of %s, in order", e.getKey()).containsSubsequence(acked);
