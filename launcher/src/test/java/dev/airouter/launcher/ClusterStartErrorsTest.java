@@ -3,9 +3,6 @@ package dev.airouter.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.airouter.testing.FreePorts;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -20,18 +17,8 @@ class ClusterStartErrorsTest {
     @TempDir Path logs;
 
     private LauncherCliTest.Result backend(String url) {
-        PrintStream original = System.out;
-        ByteArrayOutputStream console = new ByteArrayOutputStream(); // the runner reports on System.out
-        System.setOut(new PrintStream(console, true, StandardCharsets.UTF_8));
-        LauncherCliTest.Result r;
-        try {
-            r = LauncherCliTest.run("backend", "--redis-url", url, "--backend-port", "0", "--router-port", "0",
-                    "--log-dir", logs.toString());
-        } finally {
-            System.setOut(original);
-        }
-        String printed = console.toString(StandardCharsets.UTF_8);
-        return new LauncherCliTest.Result(r.code(), r.out() + printed, r.err() + printed);
+        return LauncherCliTest.runCapturingConsole("backend", "--redis-url", url, "--backend-port", "0",
+                "--router-port", "0", "--log-dir", logs.toString());
     }
 
     @Test

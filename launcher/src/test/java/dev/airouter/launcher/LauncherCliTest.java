@@ -27,6 +27,25 @@ class LauncherCliTest {
         return new Result(code, out.toString(), err.toString());
     }
 
+    /**
+     * {@link #run}, also capturing what the runner prints through its console (on {@code System.out}),
+     * where start errors go; that output is added to both {@code out} and {@code err}.
+     */
+    static Result runCapturingConsole(String... args) {
+        java.io.PrintStream original = System.out;
+        java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8));
+        Result r;
+        try {
+            r = run(args);
+        } finally {
+            System.setOut(original);
+        }
+        String printed = console.toString(java.nio.charset.StandardCharsets.UTF_8);
+        System.out.print(printed);
+        return new Result(r.code(), r.out() + printed, r.err() + printed);
+    }
+
     @Test
     void helpListsEveryCommand() {
         Result r = run("--help");

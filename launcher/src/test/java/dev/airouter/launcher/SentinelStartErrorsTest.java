@@ -42,19 +42,7 @@ class SentinelStartErrorsTest {
             "--log-dir", logs.toString()};
         String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
         System.arraycopy(more, 0, all, args.length, more.length);
-        // the runner reports through the console, on System.out; usage errors go to the err writer
-        java.io.PrintStream original = System.out;
-        java.io.ByteArrayOutputStream console = new java.io.ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(console, true, java.nio.charset.StandardCharsets.UTF_8));
-        LauncherCliTest.Result r;
-        try {
-            r = LauncherCliTest.run(all);
-        } finally {
-            System.setOut(original);
-        }
-        String printed = console.toString(java.nio.charset.StandardCharsets.UTF_8);
-        System.out.print(printed);
-        return new LauncherCliTest.Result(r.code(), r.out() + printed, r.err() + printed);
+        return LauncherCliTest.runCapturingConsole(all);
     }
 
     private void assertNothingStarted(LauncherCliTest.Result r) {
