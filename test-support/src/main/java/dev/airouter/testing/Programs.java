@@ -45,6 +45,32 @@ public final class Programs {
         if (onPath(name).isPresent()) {
             return;
         }
+        missing(name, hint);
+    }
+
+    /**
+     * Finds {@code name} on the {@code PATH}, else in {@code /usr/bin} (where Debian packages install
+     * it, for a JVM started with a narrower {@code PATH}); skips the calling test when it is in neither,
+     * or fails it when {@code CI} is set.
+     *
+     * @param name the program's file name, e.g. {@code promtool}
+     * @param hint how to install it, shown in the reason
+     * @return the executable's path
+     */
+    static Path require(String name, String hint) {
+        Optional<Path> found = onPath(name);
+        if (found.isPresent()) {
+            return found.get();
+        }
+        Path usrBin = Path.of("/usr/bin", name);
+        if (Files.isExecutable(usrBin)) {
+            return usrBin;
+        }
+        missing(name, hint);
+        throw new AssertionError("unreachable"); // missing() always throws
+    }
+
+    private static void missing(String name, String hint) {
         String reason = name + " is not installed (" + hint + ")";
         if (System.getenv("CI") != null) {
             throw new AssertionError(reason + "; CI is set, so this is a failure, not a skip");
