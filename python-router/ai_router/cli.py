@@ -4,7 +4,9 @@ Exit codes: 0 clean stop (SIGTERM, SIGINT or a lost lifeline), 1 start-up failur
 port in use, bad LLM settings), 2 usage error. Progress goes to stderr as ``[*]`` lines, then one
 ``[OK] AI router ready on http://HOST:PORT (N agents, MS ms; listening since 2026-12-03T14:26:09.123456Z)``
 line, the timestamp being the wall-clock moment (UTC) the socket started listening; failures as
-``[ERROR] …``.
+``[ERROR] …``. With ``--log-format json`` (or ``AIROUTER_LOG_FORMAT=json``) every line is a JSON object
+instead, the same texts in its ``message`` (see ai_router.logs); usage errors found by argparse
+itself stay plain text.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from ai_router.handlers import HANDLERS
 from ai_router.lifeline import LIFELINES, start_lifeline
 from ai_router.limits import LIMITS, Limit
 from ai_router.llm import LlmClient, LlmConfig
+from ai_router.logs import (FORMAT_VARIABLE, LOG_FORMATS, JsonFormatter, RequestContextFilter, TextFormatter,
+                            generation_from_env)
 from ai_router.router import Router
 from ai_router.server import ServerConfig, create_server
 from ai_router.spawner import spawned_by_from_env
@@ -36,22 +40,6 @@ log = logging.getLogger("ai_router.cli")
 
 DEFAULT_PORT = 8888
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-class _Formatter(logging.Formatter):
-    """Messages as they are, with [ERROR]/[WARN] prefixes and [http] for the access log."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        message = super().format(record)
-        if record.levelno >= logging.ERROR:
-            return f"[ERROR] {message}"
-        if record.levelno >= logging.WARNING:
-            return f"[WARN] {message}"
-        if record.name == "ai_router.access":
-            return f"[http] {message}"
-        if record.levelno <= logging.DEBUG:
-            return f"[debug] {message}"
-        return message
 
 
 class _StopSignal:
@@ -89,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         description="AI router: classifies each query and lets the best agent answer, over HTTP.",
         epilog="Environment: ROUTER_PORT, ROUTER_LLM_URL, ROUTER_LLM_MODEL, ROUTER_LLM_TIMEOUT, "
                "ROUTER_LLM_API_KEY; AIROUTER_SPAWNED_BY and AIROUTER_SPAWNER_PID (set by a backend that spawns "
-               "the router, reported in GET /health as spawned_by). "
+               "the router, reported in GET /health as spawned_by); AIROUTER_LOG_FORMAT (see --log-format); "
+               "AIROUTER_GENERATION (set by a router pool, the generation field of JSON logs). "
                "Exit codes: 0 stopped cleanly, 1 start-up failure, 2 usage error.")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=None,
@@ -106,6 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                             help=f"{limit.meaning} (default {limit.default}, 1 to {limit.maximum})")
     parser.add_argument("--log-level", choices=("DEBUG", "INFO", "WARNING"), default="INFO",
                         help="WARNING hides the per-request [http] lines; start-up lines always show")
+    parser.add_argument("--log-format", choices=LOG_FORMATS, default=None,
+                        help=f"text (human-readable lines) or json (one JSON object per line, with the "
+                             f"backend's field names); default ${FORMAT_VARIABLE}, else text")
     parser.add_argument("--version", action="version", version=f"ai-router {__version__}")
     return parser
 
@@ -134,9 +126,10 @@ def _limit_value(limit: Limit) -> Callable[[str], int]:
     return parse
 
 
-def _configure_logging(level: str) -> None:
+def _configure_logging(level: str, log_format: str = "text", generation: Optional[int] = None) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter("%(message)s"))
+    handler.setFormatter(JsonFormatter(generation) if log_format == "json" else TextFormatter())
+    handler.addFilter(RequestContextFilter())
     root = logging.getLogger("ai_router")
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -155,7 +148,18 @@ def main(argv: Optional[List[str]] = None, env: Optional[Mapping[str, str]] = No
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse already printed usage and the problem
         return EXIT_OK if e.code == 0 else EXIT_USAGE
-    _configure_logging(args.log_level)
+    log_format = args.log_format or environ.get(FORMAT_VARIABLE, "").strip() or "text"
+    if log_format not in LOG_FORMATS:
+        _configure_logging(args.log_level)
+        log.error("%s must be %s, got %.60r", FORMAT_VARIABLE, " or ".join(LOG_FORMATS), log_format)
+        return EXIT_USAGE
+    try:
+        generation = generation_from_env(environ)
+    except ValueError as e:
+        _configure_logging(args.log_level, log_format)
+        log.error("%s", e)
+        return EXIT_USAGE
+    _configure_logging(args.log_level, log_format, generation)
     port = args.port
     if port is None:
         try:

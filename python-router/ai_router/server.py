@@ -10,6 +10,10 @@ transfer encoding; every event (``event: NAME\ndata: JSON\n\n``, the JSON on one
 in one write, sent the moment the router yields it; the headers go out with the first event. While
 it streams, a ClientWatcher cancels the answer when the client leaves, which closes a model request
 at once; the request then ends quietly with an INFO line ``request ID: cancelled after N chars``.
+
+Every request reads a W3C ``traceparent`` header (ai_router.tracecontext): the trace id of a valid one
+goes on the access line (``trace=``) and, with the request id and the session id's prefix, on every
+JSON log record logged while the request is handled (ai_router.logs). A malformed one is ignored.
 """
 
 from __future__ import annotations
@@ -30,10 +34,12 @@ from typing import Any, Dict, Optional, Tuple
 from ai_router import __version__
 from ai_router.cancel import Cancellation, Cancelled
 from ai_router.limits import LIMITS, MAX_BODY_BYTES
+from ai_router.logs import clear_request_context, session_prefix, set_request_context
 from ai_router.protocol import (MAX_HISTORY_MESSAGES, MAX_QUERY_CHARS, BadRequest, RouteRequest, StreamEvent,
                                 parse_route_request)
 from ai_router.router import Router
 from ai_router.spawner import SpawnedBy
+from ai_router.tracecontext import HEADER as TRACEPARENT, trace_id
 from ai_router.watch import ClientWatcher
 
 log = logging.getLogger(__name__)
@@ -131,9 +137,11 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
         self._started = time.perf_counter()
         self._agent = "-"
         self._request_id: Optional[str] = None
+        self._trace_id: Optional[str] = None
         self._responded = False
         self.command, self.path, self.request_version = "", "", self.default_request_version
         phase = "idle"
+        clear_request_context()
         try:
             self.raw_requestline = self.rfile.readline(65537)
             if not self.raw_requestline:
@@ -147,6 +155,9 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
             if not self.parse_request():
                 return  # parse_request already answered through send_error
             self._request_id = _clean_request_id(self.headers.get("X-Request-Id"))
+            self._trace_id = trace_id(self.headers.get_all(TRACEPARENT))
+            # every record logged while this request is handled carries these (JSON logs)
+            set_request_context(request_id=self._request_id, trace_id=self._trace_id)
             phase = "body"
             self._dispatch()  # any method: unknown paths are 404, other methods on known paths 405
         except socket.timeout:
@@ -158,6 +169,8 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
                                                               f"{self.server.config.request_timeout_s:g} s"})
         except (ConnectionError, BrokenPipeError):
             self.close_connection = True
+        finally:
+            clear_request_context()
 
     _ROUTES: Dict[str, Dict[str, str]] = {
         "/health": {"GET": "_health", "HEAD": "_health"},
@@ -246,6 +259,7 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
                 raise BadRequest("malformed JSON: nested too deeply") from None
             config = self.server.config
             request = parse_route_request(data, config.max_query_chars, config.max_history_messages)
+            set_request_context(session=session_prefix(request.session_id))
             if request.stream:
                 self._stream(request)
                 return
@@ -432,9 +446,16 @@ class RouterRequestHandler(BaseHTTPRequestHandler):
             pass
 
     def _log_access(self, status: int) -> None:
-        access_log.info("%s %s %d %.1f ms agent=%s id=%s", _printable(self.command or "-"),
-                        _printable(_path_of(self.path or "") or "-"), status,
-                        (time.perf_counter() - self._started) * 1000.0, self._agent, self._request_id or "-")
+        """``METHOD PATH STATUS MS ms agent=A id=ID trace=TRACE`` (``-`` for an unknown field); JSON logs
+        also get the parts as fields: method, path, status, duration_ms, agent (when known)."""
+        method = _printable(self.command or "-")
+        path = _printable(_path_of(self.path or "") or "-")
+        duration_ms = (time.perf_counter() - self._started) * 1000.0
+        access_log.info("%s %s %d %.1f ms agent=%s id=%s trace=%s", method, path, status, duration_ms,
+                        self._agent, self._request_id or "-", self._trace_id or "-",
+                        extra={"method": method, "path": path, "status": status,
+                               "duration_ms": round(duration_ms, 1),
+                               "agent": None if self._agent == "-" else self._agent})
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("%s - " + format, self.client_address[0], *args)

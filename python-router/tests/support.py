@@ -1,5 +1,5 @@
 """Shared test fixtures: an in-process server on a free port, HTTP helpers, a streamed-answer client
-that checks the event framing, log capture, router subprocesses."""
+that checks the event framing, log capture (plain and as JSON lines), router subprocesses."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ai_router.catalogue import load_catalogue
 from ai_router.handlers import HANDLERS
+from ai_router.logs import FORMAT_VARIABLE, GENERATION_VARIABLE, JsonFormatter, RequestContextFilter
 from ai_router.router import Router
 from ai_router.server import RouterHTTPServer, ServerConfig, create_server
 from ai_router.spawner import INSTANCE_VARIABLE, PID_VARIABLE, SpawnedBy
@@ -252,6 +253,50 @@ class LogCapture(logging.Handler):
         return found[0] if found else None
 
 
+class JsonLogs(logging.Handler):
+    """Formats every ``ai_router`` record (DEBUG and up) as the router's ``--log-format json`` does, for the
+    test's duration: the same formatter and request-context filter. ``lines`` are the formatted lines,
+    ``records()`` them parsed, after checking that each is one line of JSON."""
+
+    def __init__(self, test: unittest.TestCase) -> None:
+        super().__init__(logging.DEBUG)
+        self.setFormatter(JsonFormatter())
+        self.addFilter(RequestContextFilter())
+        self.lines: List[str] = []
+        logger = logging.getLogger("ai_router")
+        old_level = logger.level
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(self)
+        test.addCleanup(lambda: (logger.removeHandler(self), logger.setLevel(old_level)))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = self.format(record)
+        with self.lock:
+            self.lines.append(line)
+
+    def records(self) -> List[Dict[str, Any]]:
+        with self.lock:
+            lines = list(self.lines)
+        found = []
+        for line in lines:
+            if len(line.splitlines()) != 1 or "\r" in line:
+                raise AssertionError(f"a log record is not one line: {line[:300]!r}")
+            found.append(json.loads(line))
+        return found
+
+    def wait_for(self, timeout: float, **fields: Any) -> Optional[Dict[str, Any]]:
+        """The first record with all of ``fields`` (``logger="ai_router.access", path="/health"``), waiting
+        up to ``timeout`` s for it (the access line is logged just after the response is sent)."""
+        found: List[Dict[str, Any]] = []
+
+        def seen() -> bool:
+            found.extend(r for r in self.records() if all(r.get(k) == v for k, v in fields.items()))
+            return bool(found)
+
+        wait_until(seen, timeout)
+        return found[0] if found else None
+
+
 def open_sockets() -> int:
     """How many sockets this process has open (Linux: /proc/self/fd)."""
     count = 0
@@ -271,8 +316,8 @@ class RouterProcess:
                  command: Optional[List[str]] = None) -> None:
         full_env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONDONTWRITEBYTECODE="1")
         full_env.pop("ROUTER_LLM_URL", None)
-        for spawner in (INSTANCE_VARIABLE, PID_VARIABLE):  # hermetic even when run under a backend
-            full_env.pop(spawner, None)
+        for inherited in (INSTANCE_VARIABLE, PID_VARIABLE, FORMAT_VARIABLE, GENERATION_VARIABLE):
+            full_env.pop(inherited, None)  # hermetic even when run under a backend
         full_env.update(env or {})
         self.lines: List[str] = []
         self._ready = threading.Event()
