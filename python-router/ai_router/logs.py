@@ -4,8 +4,8 @@ JSON lines carry the field names the Java backend's logs use, so one query works
 ``timestamp`` (ISO-8601 UTC, milliseconds, ``Z``), ``level`` (DEBUG, INFO, WARN or ERROR, as
 logback names them), ``logger``, ``thread``, ``message`` (without the text mode's ``[ERROR]``/``[WARN]``/
 ``[http]``/``[debug]`` prefixes; the start-up lines keep their own ``[*]``/``[OK]``), then when known
-``request_id``, ``trace_id`` and ``session`` (the first 8 characters of the session id, and only for
-an id longer than that), the access log's ``method``, ``path``, ``status``, ``duration_ms`` and
+``request_id``, ``trace_id`` and ``session`` (the first 8 characters of the session id, as the
+backend's logs show it), the access log's ``method``, ``path``, ``status``, ``duration_ms`` and
 ``agent``, ``generation`` (``AIROUTER_GENERATION``) and ``stack_trace``. ASCII only, so every line
 parses with ``json.loads`` whatever the message holds (line breaks, U+2028, lone surrogates).
 
@@ -52,11 +52,12 @@ def clear_request_context() -> None:
 
 
 def session_prefix(session_id: Optional[str]) -> Optional[str]:
-    """What the logs show of a session id: its first 8 characters, or nothing when that would be all of it.
+    """What the logs show of a session id: its first 8 characters (all of a shorter one), as the backend's
+    logs show it, so that one query finds a session in both.
 
     Characters outside printable ASCII become ``?``, as in the backend's session prefix.
     """
-    if not session_id or len(session_id) <= SESSION_PREFIX:
+    if not session_id:
         return None
     return _UNPRINTABLE.sub("?", session_id[:SESSION_PREFIX])
 

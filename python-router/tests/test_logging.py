@@ -150,12 +150,14 @@ class JsonFormatterTest(unittest.TestCase):
         context_filter.filter(after)
         self.assertEqual(BASE_FIELDS, set(self.format(after)))
 
-    def test_session_shows_an_8_character_prefix_never_the_whole_id(self) -> None:
+    def test_session_shows_an_8_character_prefix_as_the_backend_does(self) -> None:
         self.assertEqual("01234567", session_prefix("0123456789abcdef"))
         self.assertEqual("01234567", session_prefix("012345678"))
         self.assertEqual("s?ss??on", session_prefix("s\nss\u00e9 on-long-enough"))  # printable, as the backend
-        for whole in (None, "", "abc", "01234567"):
-            self.assertIsNone(session_prefix(whole))
+        self.assertEqual("abc", session_prefix("abc"))  # the backend's Text.prefix shows a short id as it is
+        self.assertEqual("01234567", session_prefix("01234567"))
+        for none in (None, ""):
+            self.assertIsNone(session_prefix(none))
 
     def test_text_formatter_is_unchanged(self) -> None:
         formatter = TextFormatter()
@@ -232,7 +234,7 @@ class RequestLogTest(unittest.TestCase):
         fields = self.access("rid-stream")
         self.assertEqual((TRACE, "POST", "/route", 200, "general-chat"),
                          (fields["trace_id"], fields["method"], fields["path"], fields["status"], fields["agent"]))
-        self.assertNotIn("session", fields)  # "abc" is shorter than a prefix: showing it would show it whole
+        self.assertEqual("abc", fields["session"])  # shorter than a prefix: shown as it is, as the backend does
 
     def test_without_traceparent_there_is_no_trace_id(self) -> None:
         # the same keep-alive connection (and thread) as a request that had a trace and a session
