@@ -64,6 +64,8 @@ final class RedisSessionStore implements SessionStore {
     private final AtomicInteger nextAck = new AtomicInteger();
     private final AtomicLong lastReconnect = new AtomicLong(System.nanoTime() - RECONNECT_SPACING_NANOS);
 
+    private final java.util.concurrent.atomic.AtomicLong reconnects = new java.util.concurrent.atomic.AtomicLong();
+
     RedisSessionStore(SessionStoreConfig config, RedisConnector.Connection connection) {
         this.config = config;
         this.clock = config.clock();
@@ -72,6 +74,11 @@ final class RedisSessionStore implements SessionStore {
         this.scripts = connection.async();
         this.target = config.maskedRedisUrl();
         this.history = track(config, connection);
+        // every connection is open by now: a later activation is a connection re-established (after a
+        // drop, a failover, or to a new cluster master); the bus ends with the resources at close
+        connection.resources().eventBus().get()
+                .filter(event -> event instanceof io.lettuce.core.event.connection.ConnectionActivatedEvent)
+                .subscribe(event -> reconnects.incrementAndGet());
     }
 
     /**
@@ -338,6 +345,11 @@ final class RedisSessionStore implements SessionStore {
     @Override
     public String backend() {
         return "redis";
+    }
+
+    @Override
+    public long reconnects() {
+        return reconnects.get();
     }
 
     @Override

@@ -180,6 +180,19 @@ public interface SessionStore extends AutoCloseable {
     /** @return {@code "redis"} or {@code "memory"} */
     String backend();
 
+    /**
+     * How many times a connection to the backend was (re-)established after the store opened: after a
+     * dropped connection, a Sentinel or Cluster failover, or to a newly promoted cluster master. For
+     * a metric ({@code airouter.store.redis.reconnects}); cheap, never blocks.
+     *
+     * <p>The default implementation returns 0 (a store without connections, such as the in-memory one).
+     *
+     * @return the count since {@link SessionStores#open}, never decreasing
+     */
+    default long reconnects() {
+        return 0;
+    }
+
     /** Releases connections and threads; idempotent, safe from any thread and a shutdown hook. */
     @Override
     void close();
