@@ -78,11 +78,13 @@ class RedisFaultTest {
     void restartedRedisServesTheSameStoreAgain() {
         String id = SessionIds.random();
         store.append(id, ChatMessage.user("lost with the crash"));
+        assertThat(store.reconnects()).as("reconnects before any fault").isZero();
         redis.kill();
         assertThatThrownBy(() -> store.load(id)).isInstanceOf(StoreUnavailableException.class);
 
         redis.restart();
         await().atMost(Duration.ofSeconds(5)).until(store::ping);
+        assertThat(store.reconnects()).as("reconnects after a restart").isPositive();
         assertThat(store.append(id, ChatMessage.user("after restart"))).isEqualTo(1); // script reloaded
         assertThat(store.load(id).orElseThrow().messages()).extracting(ChatMessage::content)
                 .containsExactly("after restart");
