@@ -8,7 +8,8 @@ final class ApiRoutes {
     private ApiRoutes() {}
 
     /** The rows call the endpoint objects only when a request comes, so a test may pass {@code null} to read the table. */
-    static RouteTable of(ChatEndpoints chat, StatusEndpoints status, AdminEndpoints admin) {
+    static RouteTable of(ChatEndpoints chat, StatusEndpoints status, AdminEndpoints admin, ProbeEndpoints probes,
+            MetricsEndpoint metrics) {
         return RouteTable.builder()
                 .post("/api/chat", call -> chat.chat(call))
                 .post("/api/chat/stream", call -> chat.stream(call))
@@ -18,6 +19,9 @@ final class ApiRoutes {
                 .get("/api/chat/stats", call -> chat.stats(call))
                 .monitor("/health", call -> status.health(call))
                 .monitor("/api/status", call -> status.status(call))
+                .monitor("/livez", call -> probes.livez(call))
+                .monitor("/readyz", call -> probes.readyz(call))
+                .monitor("/metrics", call -> metrics.scrape(call))
                 .command(AdminEndpoints.RELOAD, call -> admin.startReload(call))
                 .monitor(AdminEndpoints.RELOAD + "/{id}", call -> admin.reloadStatus(call))
                 .build();

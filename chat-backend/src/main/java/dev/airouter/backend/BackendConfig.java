@@ -3,6 +3,7 @@ package dev.airouter.backend;
 import dev.airouter.lifecycle.LivenessProbe;
 import dev.airouter.lifecycle.RestartPolicy;
 import dev.airouter.session.SessionStoreConfig;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,6 +69,13 @@ import okhttp3.HttpUrl;
  *   <tr><td>{@code shutdownHook}</td><td>true</td><td>a JVM shutdown hook calls {@code stop()}</td></tr>
  *   <tr><td>{@code instanceId}</td><td>a random id per {@link ChatBackend}</td><td>names this backend in
  *       {@code /health}, {@code /api/status} and in the routers it spawns</td></tr>
+ *   <tr><td>{@code metrics}</td><td>true</td><td>record meters and serve {@code GET /metrics}</td></tr>
+ *   <tr><td>{@code meterRegistry}</td><td>a Prometheus registry of the backend's own</td><td>where the
+ *       meters go, e.g. the application's registry</td></tr>
+ *   <tr><td>{@code shutdownDelay}</td><td>0</td><td>how long {@code stop()} keeps serving after
+ *       {@code /readyz} turned 503, before the drain</td></tr>
+ *   <tr><td>{@code jsonLogs}</td><td>false</td><td>the bundled router logs JSON lines
+ *       ({@code --log-format json}), and its log file holds JSON lines only</td></tr>
  * </table>
  *
  * <p>Each setter checks its value at once and may be called once per builder; {@link Builder#build()}
@@ -106,8 +114,16 @@ public final class BackendConfig {
     private final StreamLimits streamLimits;
     private final boolean shutdownHook;
     private final String instanceId;
+    private final boolean metrics;
+    private final MeterRegistry meterRegistry;
+    private final Duration shutdownDelay;
+    private final boolean jsonLogs;
 
     private BackendConfig(Builder b, Path routerDirectory) {
+        this.metrics = b.metrics;
+        this.meterRegistry = b.meterRegistry;
+        this.shutdownDelay = b.shutdownDelay;
+        this.jsonLogs = b.jsonLogs;
         this.host = b.host;
         this.port = b.port;
         this.routers = b.routers;
@@ -181,6 +197,10 @@ public final class BackendConfig {
         b.maxReplyBytes = streamLimits.maxReplyBytes();
         b.shutdownHook = shutdownHook;
         b.instanceId = instanceId;
+        b.metrics = metrics;
+        b.meterRegistry = meterRegistry;
+        b.shutdownDelay = shutdownDelay;
+        b.jsonLogs = jsonLogs;
         return b;
     }
 
@@ -351,6 +371,29 @@ public final class BackendConfig {
         return Optional.ofNullable(instanceId);
     }
 
+    /** @return whether the backend records meters and serves {@code GET /metrics} */
+    public boolean metrics() {
+        return metrics;
+    }
+
+    /**
+     * @return the registry set for the backend's meters, if one is; without one, a backend with
+     *     metrics on makes a Prometheus registry of its own
+     */
+    public Optional<MeterRegistry> meterRegistry() {
+        return Optional.ofNullable(meterRegistry);
+    }
+
+    /** @return how long {@link ChatBackend#stop()} keeps serving after {@code /readyz} turned 503 */
+    public Duration shutdownDelay() {
+        return shutdownDelay;
+    }
+
+    /** @return whether the bundled router logs JSON lines */
+    public boolean jsonLogs() {
+        return jsonLogs;
+    }
+
     HttpUrl routerHttpUrl() {
         return routerUrl;
     }
@@ -375,7 +418,9 @@ public final class BackendConfig {
                 + ", maxBodyBytes=" + maxBodyBytes + ", maxMessageCodePoints=" + maxMessageCodePoints
                 + ", maxInFlight=" + maxInFlight + ", drainTimeout=" + drainTimeout + ", routerDrainTimeout="
                 + routerDrainTimeout + ", adminToken=" + (adminToken == null ? "none" : "***") + ", streams="
-                + streamLimits + ", instanceId=" + (instanceId == null ? "random" : instanceId) + "}";
+                + streamLimits + ", instanceId=" + (instanceId == null ? "random" : instanceId) + ", metrics=" + metrics
+                + (meterRegistry == null ? "" : " (" + meterRegistry.getClass().getSimpleName() + ")")
+                + ", shutdownDelay=" + shutdownDelay + ", jsonLogs=" + jsonLogs + "}";
     }
 
     /**
@@ -418,6 +463,10 @@ public final class BackendConfig {
         private int maxReplyBytes = 1024 * 1024;
         private boolean shutdownHook = true;
         private String instanceId;
+        private boolean metrics = true;
+        private MeterRegistry meterRegistry;
+        private Duration shutdownDelay = Duration.ZERO;
+        private boolean jsonLogs;
 
         private Builder() {}
 
@@ -858,6 +907,70 @@ public final class BackendConfig {
                         + " was '" + shown + "' (" + id.length() + " characters)");
             }
             this.instanceId = id;
+            return this;
+        }
+
+        /**
+         * Whether the backend records meters (HTTP server, routers, store, chat, JVM) and serves them
+         * at {@code GET /metrics} in the Prometheus text format (OpenMetrics when the scraper asks for
+         * it). Off: no meter is made, and {@code /metrics} answers 404 saying so.
+         *
+         * @param on default true
+         * @return this builder
+         */
+        public Builder metrics(boolean on) {
+            once("metrics");
+            this.metrics = on;
+            return this;
+        }
+
+        /**
+         * The Micrometer registry the backend's meters go to, for an application that has its own.
+         * {@code GET /metrics} serves it when it is a {@code PrometheusMeterRegistry} (or a composite
+         * holding one); otherwise {@code /metrics} answers 404 and the application publishes the meters
+         * its own way. The backend removes its meters when it stops, and never closes this registry.
+         * Give each backend in one JVM its own registry (or a common tag naming it): two backends on
+         * one registry share their meters. Default: a Prometheus registry of the backend's own, with
+         * Micrometer's JVM and process meters.
+         *
+         * @param registry the registry
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            once("meterRegistry");
+            this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+            return this;
+        }
+
+        /**
+         * How long {@link ChatBackend#stop()} keeps serving chat after {@code GET /readyz} turned 503,
+         * before it drains: behind a load balancer or a Kubernetes Service, a few seconds, so that
+         * they stop sending requests before the backend stops taking them. Default 0, so that Ctrl+C
+         * stops at once.
+         *
+         * @param delay 0 to 5 minutes
+         * @return this builder
+         * @throws IllegalArgumentException if negative or longer
+         */
+        public Builder shutdownDelay(Duration delay) {
+            this.shutdownDelay = between("shutdownDelay", delay, Duration.ZERO, Duration.ofMinutes(5));
+            return this;
+        }
+
+        /**
+         * Whether the bundled router (and a {@code routerCommand} that accepts it) logs JSON lines:
+         * the router is started with {@code --log-format json}, and its log file holds one JSON
+         * object per line, the supervisor's own lines included (same field names as the launcher's
+         * JSON log: {@code timestamp}, {@code level}, {@code logger}, {@code message},
+         * {@code request_id}, {@code trace_id}, {@code session}). The backend's own log format is
+         * the application's logging configuration.
+         *
+         * @param on default false
+         * @return this builder
+         */
+        public Builder jsonLogs(boolean on) {
+            once("jsonLogs");
+            this.jsonLogs = on;
             return this;
         }
 

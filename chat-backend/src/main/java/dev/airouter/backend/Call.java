@@ -12,6 +12,8 @@ import java.util.Map;
  */
 final class Call {
     static final AttachmentKey<String> SESSION = AttachmentKey.create(String.class);
+    /** The request's trace context, set when the request arrives. */
+    static final AttachmentKey<TraceContext> TRACE = AttachmentKey.create(TraceContext.class);
 
     private final HttpServerExchange exchange;
     private final String requestId;
@@ -44,6 +46,11 @@ final class Call {
                 + address.getPort();
     }
 
+    /** @return whether the query string has this parameter, with or without a value ({@code ?verbose}) */
+    boolean hasQueryParameter(String name) {
+        return exchange.getQueryParameters().containsKey(name);
+    }
+
     JsonNode body() {
         return body;
     }
@@ -61,5 +68,18 @@ final class Call {
 
     void noteSession(String sessionId) {
         exchange.putAttachment(SESSION, sessionId);
+        LogContext.session(sessionId);
+    }
+
+    /** @return the {@code traceparent} to send the router: this request's trace, the backend's span as parent */
+    String traceparent() {
+        TraceContext trace = exchange.getAttachment(TRACE);
+        return trace != null ? trace.header() : TraceContext.acceptOrStart(null).header();
+    }
+
+    /** @return what the log lines about this request carry (request id, trace id, session prefix) */
+    LogContext logContext() {
+        TraceContext trace = exchange.getAttachment(TRACE);
+        return new LogContext(requestId, trace == null ? null : trace.traceId(), exchange.getAttachment(SESSION));
     }
 }

@@ -28,8 +28,11 @@ final class ChatEndpoints {
     private final Json json;
     private final StreamLimits streamLimits;
 
+    private final Metrics metrics;
+
     ChatEndpoints(SessionStore store, RouterHandle router, RouterClient client, int maxMessageCodePoints, Json json,
-            StreamLimits streamLimits) {
+            StreamLimits streamLimits, Metrics metrics) {
+        this.metrics = metrics;
         this.store = store;
         this.router = router;
         this.client = client;
@@ -138,7 +141,7 @@ final class ChatEndpoints {
                 historyLength[0] = history.size();
                 try {
                     return client.openStream(s, p.request().message(), p.sessionId(), history, p.request().agent(),
-                            call.requestId());
+                            call.requestId(), call.traceparent());
                 } catch (ApiError e) {
                     if (e.status() == 502) {
                         router.refreshInfo(s);
@@ -149,7 +152,8 @@ final class ChatEndpoints {
             ChatStream stream;
             try {
                 stream = new ChatStream(json, store, router, slot[0], upstream, streamLimits, call.requestId(),
-                        p.sessionId(), p.user(), started, historyLength[0], read.read(), read.lastId());
+                        p.sessionId(), p.user(), started, historyLength[0], read.read(), read.lastId(), metrics,
+                        call.logContext());
             } catch (RuntimeException | Error e) {
                 upstream.cancel();
                 upstream.close();
@@ -188,7 +192,8 @@ final class ChatEndpoints {
             try {
                 history = history(slot[0], p);
                 List<ChatMessage> stored = history.messages();
-                routed = onRouter(slot, call.requestId(), s -> call(s, request, sessionId, stored, call.requestId()));
+                routed = onRouter(slot, call.requestId(), s -> call(s, request, sessionId, stored, call.requestId(),
+                        call.traceparent()));
             } finally {
                 if (slot[0] != null) {
                     router.release(slot[0], true);
@@ -198,6 +203,7 @@ final class ChatEndpoints {
             Map<String, Object> stamp = stamp(answer.agent(), answer.confidence(), answer.fallbackTriggered());
             ChatMessage reply = ChatMessage.assistant(answer.content()).withMetadata(stamp);
             if (history.store(store, sessionId, List.of(user, reply), attempt == 1)) {
+                metrics.turn(false, routed.historyLength());
                 return Reply.ok(answerBody(sessionId, answer.content(), stamp, answer.reasoning(), started,
                         answer.routerLatencyMs(), routed.historyLength(), routed.slot()));
             }
@@ -245,12 +251,13 @@ final class ChatEndpoints {
      *
      * @throws RouterClient.Unreachable when the router died under the call (the caller retries elsewhere)
      */
-    private Routed call(Slot slot, ChatRequest request, String sessionId, List<ChatMessage> stored, String requestId) {
+    private Routed call(Slot slot, ChatRequest request, String sessionId, List<ChatMessage> stored, String requestId,
+            String traceparent) {
         List<RouterClient.Turn> history = RouteBudget.fit(stored, slot.info.current().limits(), request.message(),
                 sessionId, request.agent());
         try {
-            return new Routed(client.route(slot, request.message(), sessionId, history, request.agent(), requestId),
-                    slot, history.size());
+            return new Routed(client.route(slot, request.message(), sessionId, history, request.agent(), requestId,
+                    traceparent), slot, history.size());
         } catch (ApiError e) {
             if (e.status() == 502) {
                 router.refreshInfo(slot); // a router this backend does not run may have changed its limits

@@ -127,9 +127,14 @@ final class ChatStream {
     private volatile boolean routerDone;
     private volatile boolean routerReached = true;
 
+    private final Metrics metrics;
+    private final LogContext logContext;
+
     ChatStream(Json json, SessionStore store, RouterHandle router, Slot slot, RouterStream upstream,
             StreamLimits limits, String requestId, String sessionId, ChatMessage user, long started, int historyLength,
-            boolean historyRead, String lastReadId) {
+            boolean historyRead, String lastReadId, Metrics metrics, LogContext logContext) {
+        this.metrics = metrics;
+        this.logContext = logContext;
         this.json = json;
         this.store = store;
         this.router = router;
@@ -430,6 +435,12 @@ final class ChatStream {
 
     /** Reads the router's events until the stream ends, then stores the reply and ends the stream. */
     void pump() {
+        try (LogContext.Scope scope = logContext.open()) {
+            pumpEvents();
+        }
+    }
+
+    private void pumpEvents() {
         End end = null;
         String failure = null;
         JsonNode done = null;
@@ -525,12 +536,14 @@ final class ChatStream {
                     + " not have it: " + e.details(), false));
             return;
         }
+        metrics.turn(true, historyLength);
         end(event("done", ChatEndpoints.answerBody(sessionId, message, stamp,
                 done.path("reasoning").asText(meta.path("reasoning").asText("")), started,
                 done.path("latency_ms").asDouble(0), historyLength, slot)));
     }
 
     private void interrupted(End end, String failure) {
+        metrics.streamInterrupted(end);
         String partial = reply.toString();
         String why = reason(end, failure);
         Map<String, Object> stamp = stamp();

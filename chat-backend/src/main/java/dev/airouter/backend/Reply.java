@@ -30,4 +30,12 @@ record Reply(int status, Object body, Map<String, String> headers, ChatStream st
     static Reply noContent() {
         return new Reply(204, null, Map.of());
     }
+
+    /** A body sent as it is, not as JSON. */
+    record Text(String contentType, String text) {}
+
+    /** A plain-text (or other textual) reply: probes, {@code /metrics}. */
+    static Reply text(int status, String contentType, String text) {
+        return new Reply(status, new Text(contentType, text), Map.of());
+    }
 }

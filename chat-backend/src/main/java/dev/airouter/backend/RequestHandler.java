@@ -21,6 +21,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RequestHandler implements HttpHandler {
     private static final Logger LOG = LoggerFactory.getLogger(RequestHandler.class);
+    private static final io.undertow.util.HttpString TRACEPARENT = new io.undertow.util.HttpString(TraceContext.HEADER);
 
     private final RouteTable routes;
     private final Cors cors;
@@ -31,10 +32,12 @@ final class RequestHandler implements HttpHandler {
     private final Semaphore inFlight;
     private final int maxInFlight;
     private final Streams streams;
+    private final Metrics metrics;
 
     RequestHandler(RouteTable routes, Cors cors, BodyReader bodies, Responses responses, Json json,
-            ExecutorService workers, int maxInFlight, Streams streams) {
+            ExecutorService workers, int maxInFlight, Streams streams, Metrics metrics) {
         this.streams = streams;
+        this.metrics = metrics;
         this.routes = routes;
         this.cors = cors;
         this.bodies = bodies;
@@ -52,15 +55,19 @@ final class RequestHandler implements HttpHandler {
     @Override
     public void handleRequest(HttpServerExchange exchange) {
         long started = System.nanoTime();
+        metrics.requestStarted();
         String requestId = RequestIds.acceptOrCreate(exchange.getRequestHeaders().getFirst(Responses.X_REQUEST_ID));
+        TraceContext trace = TraceContext.acceptOrStart(exchange.getRequestHeaders().getFirst(TRACEPARENT));
+        exchange.putAttachment(Call.TRACE, trace);
         exchange.getResponseHeaders().put(Responses.X_REQUEST_ID, requestId);
-        exchange.addExchangeCompleteListener(AccessLog.listener(started, requestId));
+        exchange.getResponseHeaders().put(TRACEPARENT, trace.header());
+        exchange.addExchangeCompleteListener(AccessLog.listener(started, requestId, metrics));
         cors.apply(exchange);
         try {
             RouteTable.Match match = routes.match(exchange.getRequestMethod(), exchange.getRequestPath(), allow -> {
                 cors.preflight(exchange, allow);
                 responses.send(exchange, Reply.noContent());
-            });
+            }, template -> exchange.putAttachment(AccessLog.ROUTE, template));
             if (match == null) {
                 return; // OPTIONS answered
             }
@@ -111,6 +118,13 @@ final class RequestHandler implements HttpHandler {
     }
 
     private void run(HttpServerExchange exchange, RouteTable.Match match, String requestId, byte[] body) {
+        TraceContext trace = exchange.getAttachment(Call.TRACE);
+        try (LogContext.Scope scope = new LogContext(requestId, trace.traceId(), null).open()) {
+            respond(exchange, match, requestId, body);
+        }
+    }
+
+    private void respond(HttpServerExchange exchange, RouteTable.Match match, String requestId, byte[] body) {
         Responses.Rendered rendered;
         try {
             JsonNode parsed = body == null ? json.mapper().createObjectNode() : json.parseObject(body);

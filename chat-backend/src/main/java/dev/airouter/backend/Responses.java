@@ -38,6 +38,9 @@ final class Responses {
      * @throws RuntimeException if the body cannot be serialised (a bug)
      */
     Rendered render(Reply reply) {
+        if (reply.body() instanceof Reply.Text text) {
+            return new Rendered(reply, text.text().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
         return new Rendered(reply, reply.body() == null ? null : json.bytes(reply.body()));
     }
 
@@ -56,7 +59,7 @@ final class Responses {
             exchange.endExchange();
             return;
         }
-        headers.put(Headers.CONTENT_TYPE, JSON_UTF8);
+        headers.put(Headers.CONTENT_TYPE, reply.body() instanceof Reply.Text text ? text.contentType() : JSON_UTF8);
         exchange.setResponseContentLength(rendered.bytes().length);
         exchange.getResponseSender().send(ByteBuffer.wrap(rendered.bytes()));
     }

@@ -119,9 +119,19 @@ final class RouteTable {
      *     path parameter of the wrong kind
      */
     Match match(HttpString method, String path, PreflightSink preflight) {
+        return match(method, path, preflight, template -> { });
+    }
+
+    /**
+     * As {@link #match(HttpString, String, PreflightSink)}, telling {@code matched} the documented
+     * template of the path ({@code /api/sessions/{id}}) before the method and the parameters are
+     * checked, so a 405 or a 400 on a known path is still counted under its route.
+     */
+    Match match(HttpString method, String path, PreflightSink preflight, java.util.function.Consumer<String> matched) {
         String[] segments = segments(path);
         for (PathGroup group : groups) {
             if (group.matches(segments)) {
+                matched.accept(group.documented);
                 return group.match(method, path, segments, preflight);
             }
         }
@@ -148,8 +158,10 @@ final class RouteTable {
         private final String[] kinds;
         private final Map<HttpString, Route> methods = new LinkedHashMap<>();
         private final String allow;
+        private final String documented;
 
         PathGroup(String template, List<Route> rows) {
+            documented = documented(template);
             String[] segments = segments(template);
             parts = new String[segments.length];
             names = new String[segments.length];

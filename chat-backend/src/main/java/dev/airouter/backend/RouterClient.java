@@ -48,11 +48,14 @@ final class RouterClient {
     private final Json json;
     private final Duration timeout;
     private final QuietConnectionPool pool;
+    private final Metrics metrics;
 
     /**
      * @param http the backend's base client; this one derives its own from it (timeouts, pool)
+     * @param metrics where each call's duration and outcome go
      */
-    RouterClient(OkHttpClient http, Duration timeout, StreamLimits streams, Json json) {
+    RouterClient(OkHttpClient http, Duration timeout, StreamLimits streams, Json json, Metrics metrics) {
+        this.metrics = metrics;
         this.timeout = timeout;
         this.streams = streams;
         this.json = json;
@@ -98,25 +101,40 @@ final class RouterClient {
      * @throws ApiError 503 (router busy), 504 (timeout), 502 (the router refused the request the
      *     backend built, failed, or answered nonsense)
      */
-    Answer route(Slot slot, String query, String sessionId, List<Turn> history, String agent, String requestId) {
-        Request request = request(slot, query, sessionId, history, agent, requestId, false);
+    Answer route(Slot slot, String query, String sessionId, List<Turn> history, String agent, String requestId,
+            String traceparent) {
+        Request request = request(slot, query, sessionId, history, agent, requestId, traceparent, false);
         long started = System.nanoTime();
+        String outcome = "5xx";
         try (Response response = http.newCall(request).execute()) {
             ResponseBody responseBody = response.body();
             byte[] bytes = responseBody.bytes();
             double millis = (System.nanoTime() - started) / 1_000_000.0;
-            return answer(response.code(), bytes, millis, requestId);
+            outcome = statusOutcome(response.code());
+            Answer answer = answer(response.code(), bytes, millis, requestId);
+            outcome = "ok";
+            return answer;
         } catch (ConnectException e) {
+            outcome = "retried";
             evictConnections();
             throw new Unreachable("cannot connect to the router at " + slot.url + " (" + e.getMessage() + ")", e);
         } catch (InterruptedIOException e) {
+            outcome = "timeout";
             evictConnections();
             throw new ApiError(504, "router timeout", "the router did not answer within " + timeout.toMillis()
                     + " ms (routerTimeout)");
         } catch (IOException e) {
+            outcome = "retried";
             evictConnections();
             throw new Unreachable("the connection to the router at " + slot.url + " failed: " + e.getMessage(), e);
+        } finally {
+            metrics.routerCall(slot.index, outcome, System.nanoTime() - started);
         }
+    }
+
+    /** The outcome of an answer with this status if it turns out not to be a valid answer: {@code 4xx} or {@code 5xx}. */
+    private static String statusOutcome(int status) {
+        return status >= 400 && status < 500 ? "4xx" : "5xx";
     }
 
     /**
@@ -131,13 +149,25 @@ final class RouterClient {
      *     router refused the request, failed, or sent something that is not an event stream)
      */
     RouterStream openStream(Slot slot, String query, String sessionId, List<Turn> history, String agent,
-            String requestId) {
-        Request request = request(slot, query, sessionId, history, agent, requestId, true);
+            String requestId, String traceparent) {
+        Request request = request(slot, query, sessionId, history, agent, requestId, traceparent, true);
         long started = System.nanoTime();
         okhttp3.Call call = streaming.newCall(request);
+        String[] outcome = {"5xx"};
+        try {
+            RouterStream opened = openStream(slot, call, started, requestId, outcome);
+            outcome[0] = "ok";
+            return opened;
+        } finally {
+            metrics.routerCall(slot.index, outcome[0], System.nanoTime() - started);
+        }
+    }
+
+    private RouterStream openStream(Slot slot, okhttp3.Call call, long started, String requestId, String[] outcome) {
         Response response = null;
         try {
             response = call.execute();
+            outcome[0] = statusOutcome(response.code());
             String type = response.header("Content-Type", "");
             if (response.code() != 200 || !type.toLowerCase(java.util.Locale.ROOT).startsWith("text/event-stream")) {
                 // an error, or a router that predates streaming and answered in one piece
@@ -162,6 +192,7 @@ final class RouterClient {
                 throw e;
             }
             if (first == null) {
+                outcome[0] = "retried";
                 stream.close();
                 throw new Unreachable("the router at " + slot.url + " ended the stream before its first event", null);
             }
@@ -176,13 +207,16 @@ final class RouterClient {
             stream.first = first;
             return stream;
         } catch (ConnectException e) {
+            outcome[0] = "retried";
             evictConnections();
             throw new Unreachable("cannot connect to the router at " + slot.url + " (" + e.getMessage() + ")", e);
         } catch (InterruptedIOException e) {
+            outcome[0] = "timeout";
             call.cancel();
             throw new ApiError(504, "router timeout", "the router did not start its reply within "
                     + streams.idleTimeout().toMillis() + " ms (streamIdleTimeout)");
         } catch (IOException e) {
+            outcome[0] = "retried";
             call.cancel();
             evictConnections();
             throw new Unreachable("the connection to the router at " + slot.url + " failed: " + e.getMessage(), e);
@@ -213,7 +247,7 @@ final class RouterClient {
     }
 
     private Request request(Slot slot, String query, String sessionId, List<Turn> history, String agent,
-            String requestId, boolean stream) {
+            String requestId, String traceparent, boolean stream) {
         ObjectNode body = json.mapper().createObjectNode();
         body.put("query", query);
         body.put("session_id", sessionId);
@@ -229,6 +263,7 @@ final class RouterClient {
         }
         Request.Builder request = new Request.Builder().url(slot.routeUrl)
                 .header("X-Request-Id", requestId)
+                .header(TraceContext.HEADER, traceparent)
                 .post(RequestBody.create(json.bytes(body), JSON));
         if (stream) {
             request.header("Accept", "text/event-stream");

@@ -5,6 +5,7 @@ import dev.airouter.lifecycle.PoolConfig;
 import dev.airouter.lifecycle.PortHolder;
 import dev.airouter.lifecycle.ProcessConfig;
 import dev.airouter.lifecycle.ProcessPool;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -57,12 +58,23 @@ final class RouterSetup {
      * @throws BackendException if the fixed {@code routerPort} has a router another airouter spawned
      */
     static RouterHandle create(BackendConfig s, String instanceId, OkHttpClient http, Json json, Runnable onChange) {
-        return create(s, instanceId, s.adoptionPort(), http, json, onChange);
+        return create(s, instanceId, s.adoptionPort(), http, json, onChange, null);
+    }
+
+    /** As above, the pool's meters on {@code registry} when it is not {@code null}. */
+    static RouterHandle create(BackendConfig s, String instanceId, OkHttpClient http, Json json, Runnable onChange,
+            MeterRegistry registry) {
+        return create(s, instanceId, s.adoptionPort(), http, json, onChange, registry);
     }
 
     /** {@link #create(BackendConfig, String, OkHttpClient, Json, Runnable)} probing another port for adoption (tests). */
     static RouterHandle create(BackendConfig s, String instanceId, OptionalInt adoption, OkHttpClient http, Json json,
             Runnable onChange) {
+        return create(s, instanceId, adoption, http, json, onChange, null);
+    }
+
+    private static RouterHandle create(BackendConfig s, String instanceId, OptionalInt adoption, OkHttpClient http,
+            Json json, Runnable onChange, MeterRegistry registry) {
         if (s.routerHttpUrl() != null) {
             RouterInfo.Tracker info = new RouterInfo.Tracker(NAME, s.routerLimits(), json.mapper());
             return new ExternalRouter(http, s.routerHttpUrl(), info, s.logDir().resolve(NAME + ".log"));
@@ -116,6 +128,9 @@ final class RouterSetup {
             if (fixed != null) {
                 pool.fixedPort(fixed);
             }
+            if (registry != null) {
+                //TMP pool.meterRegistry(registry);
+            }
             return pool.build();
         }, NAME, s.routerLimits(), json.mapper(), onChange);
     }
@@ -131,15 +146,16 @@ final class RouterSetup {
 
     /** The command and supervision of a router; the port (or {@code {port}}) goes into the bundled router's command. */
     private static ProcessConfig.Builder template(BackendConfig s, OkHttpClient http, String port, boolean defaultCommand) {
-        List<String> command = defaultCommand
-                ? List.of(python(), "-m", "ai_router", "--port", port, "--lifeline", "ppid")
-                : s.routerCommand().get();
+        List<String> command = !defaultCommand ? s.routerCommand().get() : s.jsonLogs()
+                ? List.of(python(), "-m", "ai_router", "--port", port, "--lifeline", "ppid", "--log-format", "json")
+                : List.of(python(), "-m", "ai_router", "--port", port, "--lifeline", "ppid");
         ProcessConfig.Builder config = ProcessConfig.builder(NAME)
                 .command(command)
                 .httpClient(http)
                 .restartPolicy(s.restartPolicy())
                 .logFile(s.logDir().resolve(NAME + ".log"))
-                .shutdownHook(false); // the backend's own hook drains requests first, then stops the routers
+                .shutdownHook(false) // the backend's own hook drains requests first, then stops the routers
+                ;//TMP .jsonLog(s.jsonLogs());
         s.routerDirectory().ifPresent(config::workingDirectory);
         s.routerOutput().ifPresent(config::outputListener);
         s.livenessProbe().ifPresent(config::livenessProbe);

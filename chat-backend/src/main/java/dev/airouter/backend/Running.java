@@ -44,11 +44,20 @@ final class Running {
     private final ApiServer server;
     private final Reloads reloads;
     private final Streams streams;
+    private final ProbeEndpoints probes;
+    private final MicrometerMetrics metrics;
+    private final boolean ownsRegistry;
+    private final Duration shutdownDelay;
     private final int port;
     private final URI url;
 
     private Running(BackendConfig config, SessionStore store, RouterHandle router, RouterClient client,
-            OkHttpClient http, ExecutorService workers, ApiServer server, Reloads reloads, Streams streams) {
+            OkHttpClient http, ExecutorService workers, ApiServer server, Reloads reloads, Streams streams,
+            ProbeEndpoints probes, MicrometerMetrics metrics) {
+        this.probes = probes;
+        this.metrics = metrics;
+        this.ownsRegistry = config.meterRegistry().isEmpty();
+        this.shutdownDelay = config.shutdownDelay();
         this.reloads = reloads;
         this.streams = streams;
         this.store = store;
@@ -76,8 +85,15 @@ final class Running {
         ExecutorService workers = null;
         RouterClient client = null;
         Streams streams = new Streams();
+        MicrometerMetrics micrometer = null;
         try {
+            micrometer = config.metrics() ? meters(config) : null;
+            Metrics metrics = micrometer != null ? micrometer : Metrics.NONE;
             store = SessionStores.open(config.storeConfig());
+            if (micrometer != null) {
+                micrometer.bindStore(store, !config.storeConfig().isRedisDisabled() && store.backend().equals("memory"));
+                store = new MeteredStore(store, metrics);
+            }
             http = baseClient();
             join(python);
             RouterClient[] clientRef = new RouterClient[1];
@@ -85,7 +101,7 @@ final class Running {
                 if (clientRef[0] != null) {
                     clientRef[0].evictConnections(); // pooled connections to a router that restarted are stale
                 }
-            });
+            }, micrometer != null ? micrometer.registry() : null);
             router.addListener(event -> listeners.forEach(l -> {
                 try {
                     l.onEvent(event);
@@ -93,13 +109,16 @@ final class Running {
                     LOG.warn("router listener {} threw on {}; ignored", l, event.kind(), e);
                 }
             }));
-            client = new RouterClient(http, config.routerTimeout(), config.streamLimits(), json);
+            client = new RouterClient(http, config.routerTimeout(), config.streamLimits(), json, metrics);
             clientRef[0] = client;
             workers = workerPool(config.maxInFlight());
             AtomicReference<URI> url = new AtomicReference<>();
             Reloads reloads = new Reloads(router::reload, router::reloadRefusal);
-            RequestHandler handler = handler(config, instanceId, json, store, router, client, workers, url::get, reloads,
-                    streams);
+            RouterHandle served = micrometer != null ? new MeteredRouter(router, metrics) : router;
+            ProbeEndpoints probes = new ProbeEndpoints(router, store);
+            MetricsEndpoint scrape = micrometer != null ? MetricsEndpoint.of(micrometer.registry()) : MetricsEndpoint.off();
+            RequestHandler handler = handler(config, instanceId, json, store, served, client, workers, url::get, reloads,
+                    streams, probes, scrape, metrics);
             onRouter.accept(router);
             router.start();
             long routerReady = System.nanoTime();
@@ -107,7 +126,8 @@ final class Running {
             server.handler(handler);
             server.bind(config.host(), config.port());
             long listening = System.nanoTime();
-            Running running = new Running(config, store, router, client, http, workers, server, reloads, streams);
+            Running running = new Running(config, store, router, client, http, workers, server, reloads, streams,
+                    probes, micrometer);
             url.set(running.url);
             running.banner(instanceId, (listening - begin) / 1_000_000, (listening - routerReady) / 1_000_000.0);
             return running;
@@ -129,6 +149,7 @@ final class Running {
             if (store != null) {
                 store.close();
             }
+            closeMeters(micrometer, config.meterRegistry().isEmpty());
             throw e;
         }
     }
@@ -191,18 +212,42 @@ final class Running {
         t.start();
     }
 
+    /**
+     * The backend's meters: on the registry the config gives, else on a Prometheus registry of its own
+     * with Micrometer's JVM and process meters.
+     */
+    private static MicrometerMetrics meters(BackendConfig config) {
+        if (config.meterRegistry().isPresent()) {
+            return new MicrometerMetrics(config.meterRegistry().get());
+        }
+        MicrometerMetrics made = new MicrometerMetrics(MicrometerMetrics.ownRegistry());
+        made.bindJvm();
+        return made;
+    }
+
+    /** Removes the backend's meters; closes the registry too when the backend made it. */
+    private static void closeMeters(MicrometerMetrics metrics, boolean ownsRegistry) {
+        if (metrics != null) {
+            metrics.close();
+            if (ownsRegistry) {
+                metrics.registry().close();
+            }
+        }
+    }
+
     private static RequestHandler handler(BackendConfig config, String instanceId, Json json, SessionStore store,
             RouterHandle router, RouterClient client, ExecutorService workers, Supplier<URI> url, Reloads reloads,
-            Streams streams) {
+            Streams streams, ProbeEndpoints probes, MetricsEndpoint scrape, Metrics metrics) {
         Responses responses = new Responses(json);
         ChatEndpoints chat = new ChatEndpoints(store, router, client, config.maxMessageCodePoints(), json,
-                config.streamLimits());
+                config.streamLimits(), metrics);
         RequestHandler[] handler = new RequestHandler[1];
         StatusEndpoints status = new StatusEndpoints(instanceId, router, store, url, () -> handler[0].inFlight(),
                 config.maxInFlight(), config.maxMessageCodePoints());
         AdminEndpoints admin = new AdminEndpoints(config.adminToken(), reloads);
-        handler[0] = new RequestHandler(ApiRoutes.of(chat, status, admin), new Cors(config.corsOrigins()),
-                new BodyReader(config.maxBodyBytes(), responses), responses, json, workers, config.maxInFlight(), streams);
+        handler[0] = new RequestHandler(ApiRoutes.of(chat, status, admin, probes, scrape), new Cors(config.corsOrigins()),
+                new BodyReader(config.maxBodyBytes(), responses), responses, json, workers, config.maxInFlight(), streams,
+                metrics);
         return handler[0];
     }
 
@@ -273,6 +318,17 @@ final class Running {
     /** Drains and tears everything down; called once (ChatBackend serialises it). */
     void stop(Duration drain) {
         long begin = System.nanoTime();
+        probes.stopping();
+        if (!shutdownDelay.isZero()) {
+            // load balancers see /readyz fail and stop sending; what they still send is served in full
+            LOG.info("chat-backend stopping: /readyz answers 503; serving for {} ms more (shutdownDelay), then"
+                    + " draining", shutdownDelay.toMillis());
+            try {
+                Thread.sleep(shutdownDelay.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         reloads.stopping();
         streams.stopping(); // each ends with an error event once its partial reply is stored
         long deadline = System.nanoTime() + drain.toNanos();
@@ -297,6 +353,7 @@ final class Running {
         client.close();
         closeClient(http);
         store.close();
+        closeMeters(metrics, ownsRegistry);
         LOG.info("chat-backend stopped in {} ms{}", (System.nanoTime() - begin) / 1_000_000,
                 drained ? "" : " (in-flight requests did not finish within " + drain.toMillis() + " ms)");
     }

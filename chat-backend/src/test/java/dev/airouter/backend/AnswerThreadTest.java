@@ -45,7 +45,7 @@ class AnswerThreadTest {
                 .build();
         workers = Executors.newCachedThreadPool();
         RequestHandler handler = new RequestHandler(routes, new Cors(List.of()), new BodyReader(1024, responses),
-                responses, json, workers, 8, new Streams());
+                responses, json, workers, 8, new Streams(), Metrics.NONE);
         io = ApiServer.createWorker();
         server = new ApiServer(io, 1024, responses);
         server.handler(exchange -> {

@@ -22,7 +22,7 @@ class ReadmeRoutesTest {
                 documented.add(m.group(1) + " " + m.group(2));
             }
         }
-        List<String> routes = ApiRoutes.of(null, null, null).routes().stream().map(RouteTable.Route::describe).toList();
+        List<String> routes = ApiRoutes.of(null, null, null, null, null).routes().stream().map(RouteTable.Route::describe).toList();
         assertThat(documented).as("README.md's endpoint table (chat-backend section)").containsExactlyElementsOf(routes);
     }
 }

@@ -42,7 +42,8 @@ final class BackendOptions {
             Map.entry("replicaAckTimeout", "--redis-replica-ack-timeout"),
             Map.entry("historyLimit", "--history-limit"),
             Map.entry("ttl", "--session-ttl"),
-            Map.entry("instanceId", "--instance-id"));
+            Map.entry("instanceId", "--instance-id"),
+            Map.entry("shutdownDelay", "--shutdown-delay"));
 
     /**
      * A word that may be a field name, or a quoted value (which is left alone). Fields named by a
@@ -81,7 +82,9 @@ final class BackendOptions {
                     .maxMessageCodePoints(options.maxMessageChars).routers(options.routers)
                     .routerDrainTimeout(options.drainTimeout).routerOutput(routerOutput)
                     .streamIdleTimeout(options.streamIdleTimeout).streamMaxDuration(options.streamMaxDuration)
-                    .streamBufferBytes(options.streamBufferBytes).maxReplyBytes(options.maxReplyBytes);
+                    .streamBufferBytes(options.streamBufferBytes).maxReplyBytes(options.maxReplyBytes)
+                    .shutdownDelay(options.shutdownDelay).metrics(options.metrics)
+                    .jsonLogs(options.logFormat == RunOptions.LogFormat.json);
             if (options.routerPort != null) {
                 b.routerPort(options.routerPort);
             }

@@ -13,6 +13,18 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
 
     @Override
     public Duration convert(String value) {
+        return parse(value, false);
+    }
+
+    /** As {@link Durations}, with 0 allowed ({@code 0}, {@code 0s}): for a delay that may be off. */
+    static final class OrZero implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            return value.trim().equals("0") ? Duration.ZERO : parse(value, true);
+        }
+    }
+
+    private static Duration parse(String value, boolean zeroAllowed) {
         String v = value.trim().toLowerCase(Locale.ROOT);
         Matcher m = SHORT.matcher(v);
         Duration d;
@@ -33,7 +45,7 @@ final class Durations implements CommandLine.ITypeConverter<Duration> {
                         + "' is not a duration; expected e.g. 500ms, 90s, 30m, 2h or PT30M");
             }
         }
-        if (d.isNegative() || d.isZero()) {
+        if (d.isNegative() || d.isZero() && !zeroAllowed) {
             throw new CommandLine.TypeConversionException("'" + value + "' must be a positive duration");
         }
         return d;

@@ -86,6 +86,27 @@ final class RunOptions {
                     + " of [A-Za-z0-9._-] (env AIROUTER_INSTANCE_ID; default: a random id per run).")
     String instanceId;
 
+    /** How the launcher and the router write their logs. */
+    enum LogFormat { text, json }
+
+    @Option(names = "--log-format", defaultValue = "${env:AIROUTER_LOG_FORMAT:-text}", paramLabel = "FORMAT",
+            description = "text, or json: one JSON object per line in backend.log, ai-router.log and on the console,"
+                    + " with the same field names in both logs (timestamp, level, logger, message, request_id,"
+                    + " trace_id, session) (env AIROUTER_LOG_FORMAT; default ${DEFAULT-VALUE}).")
+    LogFormat logFormat;
+
+    @Option(names = "--shutdown-delay", defaultValue = "${env:AIROUTER_SHUTDOWN_DELAY:-0s}", paramLabel = "DURATION",
+            converter = Durations.OrZero.class,
+            description = "On stop, /readyz answers 503 at once but chat is served this long before the drain, so a"
+                    + " load balancer stops sending first; a few seconds behind one (env AIROUTER_SHUTDOWN_DELAY;"
+                    + " default ${DEFAULT-VALUE}).")
+    Duration shutdownDelay;
+
+    @Option(names = "--metrics", negatable = true, defaultValue = "${env:AIROUTER_METRICS:-true}", fallbackValue = "true",
+            description = "Record meters and serve GET /metrics (Prometheus text; OpenMetrics on Accept);"
+                    + " --no-metrics turns both off (env AIROUTER_METRICS=false; default on).")
+    boolean metrics;
+
     @Option(names = "--cors-origin", split = ",", defaultValue = "${env:AIROUTER_CORS_ORIGIN}", paramLabel = "ORIGIN",
             description = "Allowed browser origin, repeatable (env AIROUTER_CORS_ORIGIN, comma-separated; default the dev frontend's).")
     List<String> corsOrigins;
