@@ -66,7 +66,8 @@ class MetricsTest {
             }
         }
         if (!found) {
-            throw new AssertionError("no series " + name + " with " + String.join(", ", labels) + " in " + samples.keySet());
+            throw new AssertionError("no series " + name + " with " + String.join(", ", labels) + "; the metrics are "
+                    + samples.keySet().stream().map(k -> k.replaceAll("\\{.*", "")).distinct().toList());
         }
         return total;
     }
