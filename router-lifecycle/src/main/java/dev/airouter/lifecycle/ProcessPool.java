@@ -69,8 +69,10 @@ import org.slf4j.LoggerFactory;
  * Replicas never adopt a process found on their port. A pool of one writes {@code logs/<name>.log}
  * as a single process would; replicas of a larger pool write {@code logs/<name>-<index>.log}. A
  * successor shares its index's log writer with its predecessor (one writer per file, so rotation
- * stays correct), and every line is marked with its generation ({@code [g2] …}); so is every line
- * the template's output listener receives, with the index too in a larger pool ({@code [#1 g2] …}).
+ * stays correct), and every line is marked with its generation ({@code [g2] …}, or
+ * {@code "generation":2} in the objects a {@linkplain ProcessConfig.Builder#jsonLog(boolean) JSON-lines
+ * log} wraps lines in); so is every line the template's output listener receives, with the index too
+ * in a larger pool ({@code [#1 g2] …}).
  *
  * <h2>Threads</h2>
  * Events reach listeners in order on the pool's event thread. Starts and stops of replicas run in
@@ -481,7 +483,7 @@ public final class ProcessPool implements AutoCloseable {
         int port = config.fixedPort().orElseGet(PortHolder::freeLoopbackPort);
         RotatingLog log = logs.computeIfAbsent(index, i -> new RotatingLog(logFile(i), template.logMaxBytes(),
                 template.logBackups()));
-        ManagedProcess process = ManagedProcess.create(replicaConfig(index, port, gen), log, "[g" + gen + "] ");
+        ManagedProcess process = ManagedProcess.create(replicaConfig(index, port, gen), log, gen);
         Member member = new Member(index, gen, port, process);
         process.addListener(event -> {
             try {
