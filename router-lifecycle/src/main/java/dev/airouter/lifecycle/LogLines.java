@@ -3,13 +3,19 @@ package dev.airouter.lifecycle;
 import java.time.Instant;
 import java.util.OptionalLong;
 
-/** Where a child's output lines (and the header line of each start) are written: a {@link RotatingLog}, or a view of one. */
+/**
+ * Where a child's output lines (and the header line of each start) are written: a {@link RotatingLog},
+ * or a view of one.
+ */
 @FunctionalInterface
 interface LogLines {
     /** Writes one line; never throws (a log that cannot be written drops lines and says so once). */
     void line(String text);
 
-    /** Writes the header of a start, e.g. {@code started pid 42 in /srv: cmd args}; plain: {@code === <time> message ===}. */
+    /**
+     * Writes the header of a start, {@code message} being e.g. {@code started pid 42 in /srv: cmd args};
+     * as a plain line {@code === <time> <message> ===}.
+     */
     default void header(Instant time, String message) {
         line("=== " + time + " " + message + " ===");
     }

@@ -56,7 +56,8 @@ class JsonLogTest {
     @TempDir Path logs;
 
     private ProcessConfig.Builder child(List<String> heard) throws Exception {
-        Path script = Files.writeString(logs.resolve("child.py"), CHILD); // a file: a one-line command, a one-line header
+        // a file, not -c: a one-line command makes a one-line plain header
+        Path script = Files.writeString(logs.resolve("child.py"), CHILD);
         return TestProcesses.command(logs, "jsonchild", List.of(Fixtures.python(), script.toString()))
                 .environment(Map.of("PYTHONIOENCODING", "utf-8"))
                 .readiness(ReadinessCheck.logLine("^plain ready$"))
@@ -125,11 +126,7 @@ class JsonLogTest {
     @Test
     void aPoolReplicaMarksItsWrappedLinesWithItsGenerationInsteadOfAPrefix() throws Exception {
         List<String> heard = new CopyOnWriteArrayList<>();
-        ProcessConfig template = ProcessConfig.builder("pooled")
-                .command(Fixtures.httpServer(ProcessPool.PORT, 0, "pooled"))
-                .healthCheck(HealthCheck.http("http://127.0.0.1:" + ProcessPool.PORT + "/health"))
-                .stopGracePeriod(Duration.ofSeconds(2))
-                .logFile(logs.resolve("pooled.log"))
+        ProcessConfig template = TestProcesses.pooled(logs, 0)
                 .outputListener(heard::add)
                 .jsonLog(true)
                 .build();
