@@ -150,9 +150,9 @@ final class Child {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        log.line("=== " + now + " started pid " + process.pid() + " in "
+        log.header(now, "started pid " + process.pid() + " in "
                 + config.workingDirectory().map(Path::toString).orElse(System.getProperty("user.dir")) + ": "
-                + String.join(" ", config.command()) + " ===");
+                + String.join(" ", config.command()));
         return new Child(process, ownGroup, lifeline, pump, exit, now);
     }
 

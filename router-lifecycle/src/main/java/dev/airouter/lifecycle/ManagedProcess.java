@@ -122,12 +122,12 @@ public final class ManagedProcess implements AutoCloseable {
     private boolean closed;
     private Thread shutdownHook;
 
-    private ManagedProcess(ProcessConfig config, RotatingLog sharedLog, String linePrefix) {
+    private ManagedProcess(ProcessConfig config, RotatingLog sharedLog, OptionalLong generation) {
         this.config = config;
         this.clock = config.clock();
         this.ownsLog = sharedLog == null;
         this.log = sharedLog != null ? sharedLog : new RotatingLog(config.logFile(), config.logMaxBytes(), config.logBackups());
-        this.lines = linePrefix.isEmpty() ? log : text -> log.line(linePrefix + text);
+        this.lines = LogLines.forChild(log, config, generation);
         this.ownedClient = config.httpClient().isPresent() ? null : HealthProber.defaultClient();
         this.prober = config.healthCheck()
                 .map(h -> new HealthProber(h, config.httpClient().orElse(ownedClient)))
@@ -160,15 +160,16 @@ public final class ManagedProcess implements AutoCloseable {
             throw new IllegalArgumentException("'" + config.name() + "' has a " + p + " placeholder in its command or"
                     + " health check URL; a ProcessPool fills it in for each replica; a single process needs the value");
         });
-        return new ManagedProcess(config, null, "");
+        return new ManagedProcess(config, null, OptionalLong.empty());
     }
 
     /**
-     * A process whose output goes to a log shared with others (a pool's replicas of one index), each
-     * line after {@code linePrefix}; it never closes that log.
+     * A pool replica: its output goes to a log shared with the other replicas of its index, each line
+     * marked with {@code generation} ({@code [gN] } before a plain line, a field of a JSON one); it
+     * never closes that log.
      */
-    static ManagedProcess create(ProcessConfig config, RotatingLog sharedLog, String linePrefix) {
-        return new ManagedProcess(config, Objects.requireNonNull(sharedLog, "sharedLog"), linePrefix);
+    static ManagedProcess create(ProcessConfig config, RotatingLog sharedLog, long generation) {
+        return new ManagedProcess(config, Objects.requireNonNull(sharedLog, "sharedLog"), OptionalLong.of(generation));
     }
 
     /** @return the configuration */

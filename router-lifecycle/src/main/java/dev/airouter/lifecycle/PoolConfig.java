@@ -1,5 +1,6 @@
 package dev.airouter.lifecycle;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Objects;
@@ -21,7 +22,7 @@ import java.util.regex.Pattern;
  * the holder).
  *
  * <p>Defaults: 1 replica; a free loopback port per replica, picked before each spawn; no port
- * variable; drain timeout 30 s.
+ * variable; drain timeout 30 s; no meters.
  */
 public final class PoolConfig {
     private static final Pattern VARIABLE = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
@@ -32,6 +33,8 @@ public final class PoolConfig {
     private final Integer fixedPort;
     private final String portVariable;
     private final Duration drainTimeout;
+    /** Only declared and copied here (never a call on it), so this class loads without Micrometer. */
+    private final MeterRegistry meterRegistry;
 
     private PoolConfig(Builder b) {
         this.template = b.template;
@@ -39,6 +42,7 @@ public final class PoolConfig {
         this.fixedPort = b.fixedPort;
         this.portVariable = b.portVariable;
         this.drainTimeout = b.drainTimeout;
+        this.meterRegistry = b.meterRegistry;
     }
 
     /**
@@ -58,6 +62,7 @@ public final class PoolConfig {
         b.fixedPort = fixedPort;
         b.portVariable = portVariable;
         b.drainTimeout = drainTimeout;
+        b.meterRegistry = meterRegistry;
         return b;
     }
 
@@ -86,11 +91,19 @@ public final class PoolConfig {
         return drainTimeout;
     }
 
+    /**
+     * @return the registry the pool publishes its meters to, if one was given (see
+     *     {@link Builder#meterRegistry(MeterRegistry)})
+     */
+    public Optional<MeterRegistry> meterRegistry() {
+        return Optional.ofNullable(meterRegistry);
+    }
+
     @Override
     public String toString() {
         return "PoolConfig{template=" + template + ", replicas=" + replicas + ", port="
                 + (fixedPort != null ? fixedPort : "free") + ", portVariable=" + portVariable + ", drainTimeout="
-                + drainTimeout + "}";
+                + drainTimeout + ", meters=" + (meterRegistry != null) + "}";
     }
 
     /**
@@ -104,6 +117,7 @@ public final class PoolConfig {
         private Integer fixedPort;
         private String portVariable;
         private Duration drainTimeout = Duration.ofSeconds(30);
+        private MeterRegistry meterRegistry;
 
         private Builder(ProcessConfig template) {
             this.template = template;
@@ -172,6 +186,51 @@ public final class PoolConfig {
         public Builder drainTimeout(Duration timeout) {
             once("drainTimeout");
             this.drainTimeout = Durations.nonNegative("drainTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Publishes the pool's meters to {@code registry}, tagged {@code pool} = the template's name and,
+         * per replica, {@code replica} = its index (never its pid, port or generation: those change with
+         * every restart or replace, and so would the number of series):
+         * <table>
+         *   <caption>Meters</caption>
+         *   <tr><th>Name</th><th>Type, tags</th><th>Value</th></tr>
+         *   <tr><td>{@code airouter.pool.replica.state}</td><td>gauge; pool, replica, state</td>
+         *       <td>one series per {@link ProcessState}, {@code state} in lower case ({@code running} …): 1 for
+         *       the state the replica is in, 0 for the others</td></tr>
+         *   <tr><td>{@code airouter.pool.replica.restarts}</td><td>counter; pool, replica</td>
+         *       <td>supervised restarts at the index (each {@link ProcessState#RESTARTING}) over the pool's
+         *       life: a new generation continues its predecessor's count</td></tr>
+         *   <tr><td>{@code airouter.pool.replica.startup.duration}</td><td>time gauge, seconds; pool,
+         *       replica</td><td>how long the latest start at the index took from spawn to ready; NaN until
+         *       the first was ready</td></tr>
+         *   <tr><td>{@code airouter.pool.replica.generation}</td><td>gauge; pool, replica</td>
+         *       <td>the generation of the replica at the index; NaN while there is none</td></tr>
+         *   <tr><td>{@code airouter.pool.replicas.ready}</td><td>gauge; pool</td>
+         *       <td>how many replicas are {@linkplain Replica#isReady() ready}</td></tr>
+         * </table>
+         * During a replace two replicas share an index; the state and the generation are those of the
+         * successor (the newest one not retiring), or of the predecessor when there is none. While an
+         * index has no replica at all (a fixed port's replace, a stopped pool) its state is
+         * {@code stopped}. An index's meters appear when its first replica is added; they are removed
+         * when a {@link ProcessPool#resize resize} takes the index away, and all of the pool's when it is
+         * {@link ProcessPool#close() closed}. Gauges read the pool when the registry is scraped. Give
+         * each pool in one registry its own name; {@link ProcessPool#create} refuses a second.
+         *
+         * <p>Why this is an option of the pool and Micrometer an optional dependency, rather than a
+         * {@link ReplicaListener} adapter left to each embedder: it is one call, the names and tags are
+         * the same in every embedder, and state gauges need the pool's view of who serves an index, which
+         * events alone do not give. The dependency is {@code <optional>}: an embedder without Micrometer
+         * gets nothing pulled in, and the pool never loads a Micrometer class unless a registry was
+         * given (a test runs a pool in a JVM without Micrometer on its class path).
+         *
+         * @param registry where the meters go, e.g. a Prometheus registry
+         * @return this builder
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            once("meterRegistry");
+            this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
             return this;
         }
 

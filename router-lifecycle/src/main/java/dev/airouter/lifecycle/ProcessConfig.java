@@ -22,9 +22,10 @@ import okhttp3.OkHttpClient;
  * <p>Defaults: working directory = the JVM's; environment = the JVM's plus
  * {@code PYTHONUNBUFFERED=1} (unless set); no health check; readiness = the health check when one is
  * set, otherwise "spawned"; startup timeout 30 s; stop grace period 5 s; log file
- * {@code logs/<name>.log} rotated at 10 MiB keeping 3 old files; adoption allowed; adopted processes
- * left running by {@code stop()}; restart policy {@link RestartPolicy#never()}; no liveness probe;
- * a JVM shutdown hook stops the process; the kill -9 lifeline on (POSIX with {@code setsid}).
+ * {@code logs/<name>.log} rotated at 10 MiB keeping 3 old files, lines as printed (not JSON lines);
+ * adoption allowed; adopted processes left running by {@code stop()}; restart policy
+ * {@link RestartPolicy#never()}; no liveness probe; a JVM shutdown hook stops the process; the kill -9
+ * lifeline on (POSIX with {@code setsid}).
  */
 public final class ProcessConfig {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -40,6 +41,7 @@ public final class ProcessConfig {
     private final Path logFile;
     private final long logMaxBytes;
     private final int logBackups;
+    private final boolean jsonLog;
     private final boolean allowAdoption;
     private final boolean stopAdopted;
     private final Consumer<String> outputListener;
@@ -62,6 +64,7 @@ public final class ProcessConfig {
         this.logFile = b.logFile != null ? b.logFile : Path.of("logs", b.name + ".log");
         this.logMaxBytes = b.logMaxBytes;
         this.logBackups = b.logBackups;
+        this.jsonLog = b.jsonLog;
         this.allowAdoption = b.allowAdoption;
         this.stopAdopted = b.stopAdopted;
         this.outputListener = b.outputListener;
@@ -122,6 +125,9 @@ public final class ProcessConfig {
 
     /** @return how many rotated log files are kept */
     public int logBackups() { return logBackups; }
+
+    /** @return whether the log file is written as JSON lines (see {@link Builder#jsonLog(boolean)}) */
+    public boolean jsonLog() { return jsonLog; }
 
     /** @return whether a healthy process found on the port is adopted */
     public boolean allowAdoption() { return allowAdoption; }
@@ -198,6 +204,7 @@ public final class ProcessConfig {
         private Path logFile;
         private long logMaxBytes = 10L * 1024 * 1024;
         private int logBackups = 3;
+        private boolean jsonLog;
         private boolean allowAdoption = true;
         private boolean stopAdopted;
         private Consumer<String> outputListener;
@@ -229,6 +236,7 @@ public final class ProcessConfig {
             this.logFile = c.logFile;
             this.logMaxBytes = c.logMaxBytes;
             this.logBackups = c.logBackups;
+            this.jsonLog = c.jsonLog;
             this.allowAdoption = c.allowAdoption;
             this.stopAdopted = c.stopAdopted;
             this.outputListener = c.outputListener;
@@ -373,6 +381,32 @@ public final class ProcessConfig {
             }
             this.logMaxBytes = maxBytes;
             this.logBackups = backups;
+            return this;
+        }
+
+        /**
+         * Writes the log file as JSON lines, for a child that logs JSON itself (the bundled router with
+         * {@code --log-format json}), so one shipper reads every line. Default false: lines as printed.
+         *
+         * <p>When on, an output line that is a JSON object (trimmed, it starts with <code>{</code> and ends
+         * with <code>}</code>) is written as it is; it is trusted, not parsed. Any other line (a traceback
+         * printed before the child set up its logging, say) becomes one object
+         * <pre>{@code {"timestamp":"2025-01-02T03:04:05.678Z","level":"INFO","logger":"<name>.output","message":"<the line>"}}</pre>
+         * and the header written at each start ({@code === <time> started pid … ===} otherwise) becomes
+         * the same with {@code "logger":"dev.airouter.lifecycle"} and {@code "message":"started pid … in …"}.
+         * The timestamp is UTC with milliseconds, from the {@link #clock(Clock) clock}; control
+         * characters, quotes and backslashes are escaped. A {@link ProcessPool} replica adds
+         * {@code "generation":N} to these objects instead of the {@code [gN] } mark it puts before plain
+         * lines. These field names are shared with the project's other JSON logs. The
+         * {@link #outputListener(Consumer) output listener} and {@link ReadinessCheck#logLine log-line
+         * readiness} still see each line as printed.
+         *
+         * @param json whether to write JSON lines (default false)
+         * @return this builder
+         */
+        public Builder jsonLog(boolean json) {
+            once("jsonLog");
+            this.jsonLog = json;
             return this;
         }
 

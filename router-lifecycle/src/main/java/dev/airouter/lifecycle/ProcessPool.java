@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
@@ -21,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,8 +72,15 @@ import org.slf4j.LoggerFactory;
  * Replicas never adopt a process found on their port. A pool of one writes {@code logs/<name>.log}
  * as a single process would; replicas of a larger pool write {@code logs/<name>-<index>.log}. A
  * successor shares its index's log writer with its predecessor (one writer per file, so rotation
- * stays correct), and every line is marked with its generation ({@code [g2] …}); so is every line
- * the template's output listener receives, with the index too in a larger pool ({@code [#1 g2] …}).
+ * stays correct), and every line is marked with its generation ({@code [g2] …}, or
+ * {@code "generation":2} in the objects a {@linkplain ProcessConfig.Builder#jsonLog(boolean) JSON-lines
+ * log} wraps lines in); so is every line the template's output listener receives, with the index too
+ * in a larger pool ({@code [#1 g2] …}).
+ *
+ * <h2>Meters</h2>
+ * With a {@linkplain PoolConfig.Builder#meterRegistry Micrometer registry} in its configuration the
+ * pool publishes each replica index's state, restarts, startup duration and generation, and its
+ * number of ready replicas; the names and tags are listed there.
  *
  * <h2>Threads</h2>
  * Events reach listeners in order on the pool's event thread. Starts and stops of replicas run in
@@ -97,6 +107,7 @@ public final class ProcessPool implements AutoCloseable {
     /** Completed by stop(): ends drain waits at once. */
     private final CompletableFuture<Void> stopSignal = new CompletableFuture<>();
     private final Object lock = new Object();
+    private final PoolMetrics metrics;
 
     // guarded by lock
     private final List<Member> members = new ArrayList<>();
@@ -151,13 +162,23 @@ public final class ProcessPool implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        // last: its gauges may read this pool as soon as they are registered; and PoolMeters, the one
+        // class that uses Micrometer, is only touched when a registry was given
+        if (config.meterRegistry().isPresent()) {
+            this.metrics = PoolMeters.register(this, config.meterRegistry().get(), template.name());
+        } else {
+            this.metrics = PoolMetrics.NONE;
+        }
     }
 
     /**
-     * Creates a pool; nothing starts until {@link #start()}.
+     * Creates a pool; nothing starts until {@link #start()}. With a meter registry in the
+     * configuration, the pool's own meter is registered now, each index's when its replica is added.
      *
      * @param config the configuration
      * @return the new, empty pool
+     * @throws IllegalArgumentException if the configuration's meter registry already has the meters of
+     *     an open pool of the same name
      */
     public static ProcessPool create(PoolConfig config) {
         return new ProcessPool(Objects.requireNonNull(config, "config"));
@@ -220,9 +241,12 @@ public final class ProcessPool implements AutoCloseable {
                 }
             }
             List<Member> batch = new ArrayList<>();
-            for (int i = 0; i < config.replicas(); i++) {
-                batch.add(add(i, 1));
+            synchronized (lock) {
+                for (int i = 0; i < config.replicas(); i++) {
+                    batch.add(add(i, 1));
+                }
             }
+            trackMeters();
             long begin = System.nanoTime();
             startAll(batch, "start");
             announce(batch, "started");
@@ -272,6 +296,7 @@ public final class ProcessPool implements AutoCloseable {
                         }
                     }
                 }
+                trackMeters();
                 startAll(batch, "resize to " + replicas);
                 announce(batch, "added by resize to " + replicas);
             } else if (replicas < serving.size()) {
@@ -413,7 +438,10 @@ public final class ProcessPool implements AutoCloseable {
         }
     }
 
-    /** Stops every replica (see {@link #stop()}), closes the logs and ends the pool's threads. Idempotent. */
+    /**
+     * Stops every replica (see {@link #stop()}), closes the logs, removes the pool's meters and ends
+     * the pool's threads. Idempotent.
+     */
     @Override
     public void close() {
         stop();
@@ -424,6 +452,7 @@ public final class ProcessPool implements AutoCloseable {
             closed = true;
             logs.values().forEach(RotatingLog::close);
         }
+        metrics.close();
         workers.shutdown();
         events.shutdown();
         try {
@@ -454,10 +483,43 @@ public final class ProcessPool implements AutoCloseable {
     }
 
     private void end() {
-        synchronized (lock) {
-            operation = null;
+        try {
+            trackMeters(); // indexes a resize took away, or a failed start never brought up
+        } finally {
+            synchronized (lock) {
+                operation = null;
+            }
+            operations.unlock();
         }
-        operations.unlock();
+    }
+
+    /** Tells the meters which indexes have replicas; not under the lock (see {@link PoolMeters}). */
+    private void trackMeters() {
+        Set<Integer> indexes;
+        synchronized (lock) {
+            if (stopping) {
+                return; // a stopped pool keeps its meters (all "stopped") until close()
+            }
+            indexes = members.stream().map(m -> m.index).collect(Collectors.toUnmodifiableSet());
+        }
+        metrics.track(indexes);
+    }
+
+    /**
+     * The replica the meters report at {@code index}: of two sharing it during a replace, the
+     * successor (the newest one not retiring) if there is one, else the newest.
+     */
+    Optional<Replica> reported(int index) {
+        Member chosen = null;
+        synchronized (lock) {
+            for (Member m : members) {
+                if (m.index == index && (chosen == null || (chosen.retiring && !m.retiring)
+                        || (chosen.retiring == m.retiring && m.generation > chosen.generation))) {
+                    chosen = m;
+                }
+            }
+        }
+        return chosen == null ? Optional.empty() : Optional.of(chosen.snapshot());
     }
 
     /** Called with the lock held. */
@@ -481,7 +543,7 @@ public final class ProcessPool implements AutoCloseable {
         int port = config.fixedPort().orElseGet(PortHolder::freeLoopbackPort);
         RotatingLog log = logs.computeIfAbsent(index, i -> new RotatingLog(logFile(i), template.logMaxBytes(),
                 template.logBackups()));
-        ManagedProcess process = ManagedProcess.create(replicaConfig(index, port, gen), log, "[g" + gen + "] ");
+        ManagedProcess process = ManagedProcess.create(replicaConfig(index, port, gen), log, gen);
         Member member = new Member(index, gen, port, process);
         process.addListener(event -> {
             try {
@@ -688,6 +750,7 @@ public final class ProcessPool implements AutoCloseable {
 
     /** A replica's process changed state (on the process's event thread, relayed to the pool's). */
     private void onProcessEvent(Member m, ProcessEvent event) {
+        metrics.processEvent(m.index, event); // a retiring replica's restart counts too
         if (m.gone || m.retiring) {
             return; // the pool reports retiring and leaving itself
         }

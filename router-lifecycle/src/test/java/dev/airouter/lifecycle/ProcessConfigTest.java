@@ -70,9 +70,12 @@ class ProcessConfigTest {
         assertThat(c.logFile()).isEqualTo(Path.of("logs", "svc.log"));
         assertThat(c.readiness()).hasSize(1);
         assertThat(c.allowAdoption()).isTrue();
-        ProcessConfig d = c.toBuilder().startupTimeout(Duration.ofSeconds(3)).build();
+        assertThat(c.jsonLog()).isFalse();
+        ProcessConfig d = c.toBuilder().startupTimeout(Duration.ofSeconds(3)).jsonLog(true).build();
         assertThat(d.startupTimeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(d.command()).isEqualTo(c.command());
+        assertThat(d.jsonLog()).isTrue();
+        assertThat(d.toBuilder().build().jsonLog()).isTrue();
     }
 
     @Test

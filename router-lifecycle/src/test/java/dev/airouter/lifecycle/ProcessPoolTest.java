@@ -42,11 +42,7 @@ class ProcessPoolTest {
     private final List<ReplicaEvent> events = new CopyOnWriteArrayList<>();
 
     private ProcessConfig.Builder template(long delayMillis, String... extra) {
-        return ProcessConfig.builder("pooled")
-                .command(Fixtures.httpServer(ProcessPool.PORT, delayMillis, "pooled", extra))
-                .healthCheck(HealthCheck.http("http://127.0.0.1:" + ProcessPool.PORT + "/health"))
-                .stopGracePeriod(Duration.ofSeconds(2))
-                .logFile(logs.resolve("pooled.log"));
+        return TestProcesses.pooled(logs, delayMillis, extra);
     }
 
     private ProcessPool pool(ProcessConfig template, int replicas) {

@@ -16,6 +16,18 @@ final class TestProcesses {
                 .stopGracePeriod(Duration.ofSeconds(2));
     }
 
+    /**
+     * The template of a {@link ProcessPool} named {@code pooled}: test-support's HTTP fixture on each
+     * replica's port, whose health reports its generation, logging to {@code logDir/pooled.log}.
+     */
+    static ProcessConfig.Builder pooled(Path logDir, long delayMillis, String... extra) {
+        return ProcessConfig.builder("pooled")
+                .command(dev.airouter.testing.Fixtures.httpServer(ProcessPool.PORT, delayMillis, "pooled", extra))
+                .healthCheck(HealthCheck.http("http://127.0.0.1:" + ProcessPool.PORT + "/health"))
+                .stopGracePeriod(Duration.ofSeconds(2))
+                .logFile(logDir.resolve("pooled.log"));
+    }
+
     static ProcessConfig.Builder command(Path logDir, String name, List<String> command) {
         return ProcessConfig.builder(name).command(command).logFile(logDir.resolve(name + ".log"));
     }
