@@ -929,8 +929,9 @@ public final class BackendConfig {
          * {@code GET /metrics} serves it when it is a {@code PrometheusMeterRegistry} (or a composite
          * holding one); otherwise {@code /metrics} answers 404 and the application publishes the meters
          * its own way. The backend removes its meters when it stops, and never closes this registry.
-         * Give each backend in one JVM its own registry (or a common tag naming it): two backends on
-         * one registry share their meters. Default: a Prometheus registry of the backend's own, with
+         * Give each backend in one JVM its own registry: a second backend whose routers' pool would
+         * publish the same meters on the same registry fails to start (router-lifecycle refuses two
+         * pools of one name on one registry rather than mix their series). Default: a Prometheus registry of the backend's own, with
          * Micrometer's JVM and process meters.
          *
          * @param registry the registry

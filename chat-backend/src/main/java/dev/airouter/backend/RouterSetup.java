@@ -129,7 +129,7 @@ final class RouterSetup {
                 pool.fixedPort(fixed);
             }
             if (registry != null) {
-                //TMP pool.meterRegistry(registry);
+                pool.meterRegistry(registry);
             }
             return pool.build();
         }, NAME, s.routerLimits(), json.mapper(), onChange);
@@ -155,7 +155,7 @@ final class RouterSetup {
                 .restartPolicy(s.restartPolicy())
                 .logFile(s.logDir().resolve(NAME + ".log"))
                 .shutdownHook(false) // the backend's own hook drains requests first, then stops the routers
-                ;//TMP .jsonLog(s.jsonLogs());
+                .jsonLog(s.jsonLogs());
         s.routerDirectory().ifPresent(config::workingDirectory);
         s.routerOutput().ifPresent(config::outputListener);
         s.livenessProbe().ifPresent(config::livenessProbe);
