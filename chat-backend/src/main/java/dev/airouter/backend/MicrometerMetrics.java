@@ -55,18 +55,35 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
     private static final Duration[] STORE_BUCKETS = millis(1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000);
     private static final double[] HISTORY_BUCKETS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 10_000};
 
-    private record HttpKey(String method, String route, int status) {}
+    /** Meters by two keys, looked up without allocating: a map of maps. */
+    private static final class Table<K1, K2, M> {
+        private final Map<K1, Map<K2, M>> rows = new ConcurrentHashMap<>();
 
-    private record Outcome(String first, String second) {}
+        /** @return the meter, or {@code null} when it is not made yet (the path every request takes) */
+        M find(K1 first, K2 second) {
+            Map<K2, M> row = rows.get(first);
+            return row == null ? null : row.get(second);
+        }
+
+        /** @return the meter, made now if it is the first time (a lambda only on this path) */
+        M get(K1 first, K2 second, java.util.function.BiFunction<K1, K2, M> make) {
+            Map<K2, M> row = rows.get(first);
+            if (row == null) {
+                row = rows.computeIfAbsent(first, k -> new ConcurrentHashMap<>());
+            }
+            M meter = row.get(second);
+            return meter != null ? meter : row.computeIfAbsent(second, k -> make.apply(first, k));
+        }
+    }
 
     private final MeterRegistry registry;
     private final List<Meter> meters = new CopyOnWriteArrayList<>();
     private final List<AutoCloseable> binders = new CopyOnWriteArrayList<>();
     private final AtomicInteger active = new AtomicInteger();
-    private final Map<HttpKey, Timer> http = new ConcurrentHashMap<>();
-    private final Map<Outcome, Timer> routerCalls = new ConcurrentHashMap<>();
+    private final Map<String, Table<String, Integer, Timer>> http = new ConcurrentHashMap<>(); // by method
+    private final Table<Integer, String, Timer> routerCalls = new Table<>();
     private final Map<Integer, AtomicInteger> routerInFlight = new ConcurrentHashMap<>();
-    private final Map<Outcome, Timer> storeCalls = new ConcurrentHashMap<>();
+    private final Table<String, String, Timer> storeCalls = new Table<>();
     private final Map<ChatStream.End, Counter> interruptions = new ConcurrentHashMap<>();
     private final Counter turns;
     private final Counter streamedTurns;
@@ -173,13 +190,20 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
     @Override
     public void requestEnded(String method, String route, int status, long nanos) {
         active.decrementAndGet();
-        HttpKey key = new HttpKey(KNOWN_METHODS.contains(method) ? method : "_OTHER", route == null ? UNMATCHED : route,
-                status);
-        http.computeIfAbsent(key, k -> keep(Timer.builder("http.server.request.duration")
-                .description("Duration of HTTP requests the backend answered (OpenTelemetry http.server.request.duration)")
-                .tag("http.request.method", k.method()).tag("http.route", k.route())
-                .tag("http.response.status_code", Integer.toString(k.status()))
-                .serviceLevelObjectives(HTTP_BUCKETS).register(registry)))
+        String known = KNOWN_METHODS.contains(method) ? method : "_OTHER";
+        Table<String, Integer, Timer> byMethod = http.get(known);
+        if (byMethod == null) {
+            byMethod = http.computeIfAbsent(known, k -> new Table<>());
+        }
+        String matched = route == null ? UNMATCHED : route;
+        Timer timer = byMethod.find(matched, status);
+        (timer != null ? timer : byMethod.get(matched, status, (r, code) -> keep(
+                Timer.builder("http.server.request.duration")
+                        .description("Duration of HTTP requests the backend answered (OpenTelemetry"
+                                + " http.server.request.duration)")
+                        .tag("http.request.method", known).tag("http.route", r)
+                        .tag("http.response.status_code", Integer.toString(code))
+                        .serviceLevelObjectives(HTTP_BUCKETS).register(registry))))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
@@ -209,24 +233,26 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
 
     @Override
     public void routerCall(int replica, String outcome, long nanos) {
-        routerCalls.computeIfAbsent(new Outcome(Integer.toString(replica), outcome), k -> keep(
+        Timer timer = routerCalls.find(replica, outcome);
+        (timer != null ? timer : routerCalls.get(replica, outcome, (r, o) -> keep(
                 Timer.builder("airouter.router.request.duration")
                         .description("Duration of /route calls to a router until its answer or its first event,"
                                 + " by replica index and outcome (ok, 4xx, 5xx, timeout, retried = unreachable,"
                                 + " tried again on another replica)")
-                        .tags(Tags.of("replica", k.first(), "outcome", k.second()))
-                        .serviceLevelObjectives(ROUTER_BUCKETS).register(registry)))
+                        .tags(Tags.of("replica", Integer.toString(r), "outcome", o))
+                        .serviceLevelObjectives(ROUTER_BUCKETS).register(registry))))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
     public void storeCall(String operation, String outcome, long nanos) {
-        storeCalls.computeIfAbsent(new Outcome(operation, outcome), k -> keep(
+        Timer timer = storeCalls.find(operation, outcome);
+        (timer != null ? timer : storeCalls.get(operation, outcome, (op, o) -> keep(
                 Timer.builder("airouter.store.operation.duration")
                         .description("Duration of session store calls, by operation and outcome (ok, unavailable,"
                                 + " invalid, error)")
-                        .tags(Tags.of("operation", k.first(), "outcome", k.second()))
-                        .serviceLevelObjectives(STORE_BUCKETS).register(registry)))
+                        .tags(Tags.of("operation", op, "outcome", o))
+                        .serviceLevelObjectives(STORE_BUCKETS).register(registry))))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 

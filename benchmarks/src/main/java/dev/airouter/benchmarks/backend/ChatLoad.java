@@ -29,8 +29,8 @@ final class ChatLoad implements AutoCloseable {
     /** Where one connection sends its requests; {@code body} gets a number unique across the run. */
     record Target(int port, String path, LongFunction<byte[]> body) {}
 
-    /** One request as it went: {@code status} -1 for an I/O error. */
-    record Request(long startNanos, long endNanos, int status) {
+    /** One request as it went: {@code status} -1 for an I/O error; {@code port} the target's. */
+    record Request(long startNanos, long endNanos, int status, int port) {
         double millis() {
             return (endNanos - startNanos) / 1e6;
         }
@@ -129,7 +129,7 @@ final class ChatLoad implements AutoCloseable {
                 } catch (IOException e) {
                     status = -1;
                 }
-                done.add(new Request(start, System.nanoTime(), status));
+                done.add(new Request(start, System.nanoTime(), status, target.port()));
             }
         }
         clientCpu.addAndGet(CpuMeter.currentThreadNanos() - cpu0);
