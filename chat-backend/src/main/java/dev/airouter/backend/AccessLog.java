@@ -47,15 +47,14 @@ final class AccessLog {
         String method = Text.printable(exchange.getRequestMethod().toString());
         String path = Text.printable(exchange.getRequestPath());
         double millis = Math.round(nanos / 100_000.0) / 10.0;
-        try (LogContext.Scope scope = new LogContext(requestId, trace == null ? null : trace.traceId(), session).open()) {
+        try (LogContext.Scope scope = new LogContext(requestId, trace.traceId(), session).open()) {
             LOG.atInfo()
                     .addKeyValue("method", method)
                     .addKeyValue("path", path)
                     .addKeyValue("status", exchange.getStatusCode())
                     .addKeyValue("duration_ms", millis)
                     .log(String.format(Locale.ROOT, "%s %s %d %.1f ms session=%s id=%s trace=%s", method, path,
-                            exchange.getStatusCode(), millis, Text.prefix(session), requestId,
-                            trace == null ? "-" : trace.traceId()));
+                            exchange.getStatusCode(), millis, Text.prefix(session), requestId, trace.traceId()));
         }
     }
 }

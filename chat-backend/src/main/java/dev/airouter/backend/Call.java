@@ -12,7 +12,7 @@ import java.util.Map;
  */
 final class Call {
     static final AttachmentKey<String> SESSION = AttachmentKey.create(String.class);
-    /** The request's trace context, set when the request arrives. */
+    /** The request's trace context, set when the request arrives (before any endpoint or completion listener runs). */
     static final AttachmentKey<TraceContext> TRACE = AttachmentKey.create(TraceContext.class);
 
     private final HttpServerExchange exchange;
@@ -73,13 +73,11 @@ final class Call {
 
     /** @return the {@code traceparent} to send the router: this request's trace, the backend's span as parent */
     String traceparent() {
-        TraceContext trace = exchange.getAttachment(TRACE);
-        return trace != null ? trace.header() : TraceContext.acceptOrStart(null).header();
+        return exchange.getAttachment(TRACE).header();
     }
 
     /** @return what the log lines about this request carry (request id, trace id, session prefix) */
     LogContext logContext() {
-        TraceContext trace = exchange.getAttachment(TRACE);
-        return new LogContext(requestId, trace == null ? null : trace.traceId(), exchange.getAttachment(SESSION));
+        return new LogContext(requestId, exchange.getAttachment(TRACE).traceId(), exchange.getAttachment(SESSION));
     }
 }

@@ -78,7 +78,7 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
 
     private final MeterRegistry registry;
     private final List<Meter> meters = new CopyOnWriteArrayList<>();
-    private final List<AutoCloseable> binders = new CopyOnWriteArrayList<>();
+    private volatile JvmGcMetrics gc; // its GC listener ends with close()
     private final AtomicInteger active = new AtomicInteger();
     private final Map<String, Table<String, Integer, Timer>> http = new ConcurrentHashMap<>(); // by method
     private final Table<Integer, String, Timer> routerCalls = new Table<>();
@@ -145,7 +145,11 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
         return registry;
     }
 
-    /** Adds Micrometer's standard JVM and process binders: memory, GC, threads, class loading, CPU, file descriptors, uptime. */
+    /**
+     * Adds Micrometer's standard JVM and process binders: memory, GC, threads, class loading, CPU, file
+     * descriptors, uptime. Only on the backend's own registry ({@link #ownRegistry()}), which is closed
+     * with the backend, so their meters are not removed one by one.
+     */
     void bindJvm() {
         java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         if (os instanceof com.sun.management.OperatingSystemMXBean sun) {
@@ -154,12 +158,9 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
         }
         List<MeterBinder> list = List.of(new JvmMemoryMetrics(), new JvmThreadMetrics(), new ClassLoaderMetrics(),
                 new ProcessorMetrics(), new FileDescriptorMetrics(), new UptimeMetrics());
-        Set<Meter> before = Set.copyOf(registry.getMeters());
         list.forEach(b -> b.bindTo(registry));
-        JvmGcMetrics gc = new JvmGcMetrics();
+        gc = new JvmGcMetrics();
         gc.bindTo(registry);
-        binders.add(gc);
-        registry.getMeters().stream().filter(m -> !before.contains(m)).forEach(meters::add);
     }
 
     /**
@@ -272,12 +273,8 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
 
     @Override
     public void close() {
-        for (AutoCloseable binder : binders) {
-            try {
-                binder.close();
-            } catch (Exception e) {
-                // a GC listener that cannot be removed: nothing else to do
-            }
+        if (gc != null) {
+            gc.close();
         }
         meters.forEach(registry::remove);
         meters.clear();

@@ -44,8 +44,7 @@ final class ProbeEndpoints {
         List<Check> checks = new ArrayList<>();
         checks.add(new Check("shutdown", stopping.get() ? "the backend is stopping" : null));
         RouterStatus routers = router.status();
-        long ready = routers.replicas().stream().filter(RouterStatus.ReplicaStatus::ready).count();
-        checks.add(new Check("router", ready > 0 ? null : "no router is ready (" + routers.replicas().size()
+        checks.add(new Check("router", routers.isHealthy() ? null : "no router is ready (" + routers.replicas().size()
                 + (routers.replicas().size() == 1 ? " router, state " + routers.state().name() : " routers") + ")"));
         boolean storeUp;
         try {

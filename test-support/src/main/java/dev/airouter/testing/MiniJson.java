@@ -6,12 +6,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A strict, small JSON reader for the answers of servers a test starts (Prometheus's HTTP API), so
- * test-support needs no JSON library. Objects become {@link LinkedHashMap}s, arrays {@link
- * ArrayList}s, strings {@link String}s, numbers {@link Double}s, {@code true}/{@code false} {@link
- * Boolean}s and {@code null} {@code null}. It accepts RFC 8259 text only, and says where it failed.
+ * A strict, small JSON reader for tests of modules without a JSON library: the answers of servers a
+ * test starts (Prometheus's HTTP API), JSON-lines log files (router-lifecycle). Objects become {@link
+ * LinkedHashMap}s, arrays {@link ArrayList}s, strings {@link String}s, numbers {@link Double}s,
+ * {@code true}/{@code false} {@link Boolean}s and {@code null} {@code null}. It accepts RFC 8259 text
+ * only (no raw control characters in strings, only the escapes the RFC allows), refuses duplicate
+ * member names, and says where it failed.
  */
-final class MiniJson {
+public final class MiniJson {
     private static final int MAX_DEPTH = 64;
 
     private final String text;
@@ -26,7 +28,7 @@ final class MiniJson {
      * @return the value, as described on the class
      * @throws IllegalArgumentException naming the offset when {@code text} is not valid JSON
      */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         MiniJson reader = new MiniJson(text);
         Object value = reader.value(0);
         reader.skipWhitespace();
@@ -34,6 +36,21 @@ final class MiniJson {
             throw reader.error("trailing text after the value");
         }
         return value;
+    }
+
+    /**
+     * @param text one JSON object, optionally surrounded by whitespace
+     * @return its members in order
+     * @throws IllegalArgumentException naming the offset when {@code text} is not exactly one JSON object
+     */
+    @SuppressWarnings("unchecked")
+    public static Map<String, Object> parseObject(String text) {
+        Object value = parse(text);
+        if (!(value instanceof Map)) {
+            throw new IllegalArgumentException("expected a JSON object, got " + (value == null ? "null"
+                    : value.getClass().getSimpleName()));
+        }
+        return (Map<String, Object>) value;
     }
 
     private Object value(int depth) {
@@ -74,7 +91,12 @@ final class MiniJson {
             if (peek() != '"') {
                 throw error("expected a member name");
             }
+            int at = pos;
             String key = string();
+            if (map.containsKey(key)) {
+                pos = at;
+                throw error("duplicate member name \"" + key + "\"");
+            }
             skipWhitespace();
             expect(':');
             map.put(key, value(depth + 1));

@@ -27,7 +27,7 @@ class MiniJsonTest {
     @Test
     void rejectsWhatIsNotJson() {
         for (String bad : List.of("", "{", "{\"a\":1,}", "[1 2]", "\"unterminated", "01", "1.", "-", "tru",
-                "{\"a\" 1}", "\"\\x\"", "\"\\u12g4\"", "\"tab\there\"", "{} {}", "{'a':1}", "[".repeat(100))) {
+                "{\"a\" 1}", "{\"a\":1,\"a\":2}", "\"\\x\"", "\"\\u12g4\"", "\"tab\there\"", "{} {}", "{'a':1}", "[".repeat(100))) {
             assertThatThrownBy(() -> MiniJson.parse(bad)).as(bad)
                     .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("invalid JSON at offset");
         }
