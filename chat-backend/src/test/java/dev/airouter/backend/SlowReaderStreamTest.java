@@ -37,11 +37,12 @@ class SlowReaderStreamTest {
     @Test
     void streamsThatAreNotReadEndAtTheirBoundWithAnErrorAndTheHeapStaysBounded() throws Exception {
         int port = FreePorts.next();
-        // each token a 2 KiB word: 2,000 tokens make a 4 MiB reply per stream, 400 MiB for all of them; at
-        // most 500 tokens a second, so that no model finishes into the kernel's socket buffers (a few MiB on
-        // loopback) before its stream is cut: every request must be seen abandoned
+        // each token a 2 KiB word: 8,000 tokens make a 16 MiB reply per stream, four times the largest socket
+        // send buffer Linux grows to by default (tcp_wmem's 4 MiB), so no reply can fit into the kernel's
+        // buffers and finish there before its stream is cut (with 4 MiB replies, 2 of 100 streams once did);
+        // at most 500 tokens a second: every request must be seen abandoned
         String word = "x".repeat(2047) + " ";
-        try (ManagedProcess llm = StreamContractSupport.model(port, "--tokens", "2000", "--rate", "500", "--text", word)) {
+        try (ManagedProcess llm = StreamContractSupport.model(port, "--tokens", "8000", "--rate", "500", "--text", word)) {
             URI llmUrl = URI.create("http://127.0.0.1:" + port);
             ChatBackend backend = ChatBackend.create(TestBackends.memory()
                     .routerEnvironment(Map.of("ROUTER_LLM_URL", llmUrl + "/v1"))
