@@ -13,11 +13,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongFunction;
 
 /**
- * Closed-loop HTTP load: one thread per connection, each sending POSTs back to back on its own
- * kept-alive connection ({@link HttpConnection#postForStatus}: one write per request,
+ * HTTP load: one thread per connection, each sending POSTs on its own kept-alive connection, back to
+ * back (closed loop) or on a fixed schedule ({@link Target#intervalNanos}: open loop, a request every
+ * interval whatever the answers take; one that falls behind sends at once until it is on schedule
+ * again) ({@link HttpConnection#postForStatus}: one write per request,
  * {@code TCP_NODELAY}, nothing allocated per request beyond the body), until stopped. Every
  * request's start, end and status is recorded, so a run can be cut into windows afterwards (before
  * and during a crash). A failed request (a status other than 200, or an I/O error) is counted and
@@ -26,8 +29,20 @@ import java.util.function.LongFunction;
 final class ChatLoad implements AutoCloseable {
     private static final Duration CLIENT_TIMEOUT = Duration.ofSeconds(30);
 
-    /** Where one connection sends its requests; {@code body} gets a number unique across the run. */
-    record Target(int port, String path, LongFunction<byte[]> body) {}
+    /**
+     * Where one connection sends its requests; {@code body} gets a number unique across the run;
+     * {@code intervalNanos} between request starts, 0 for back to back.
+     */
+    record Target(int port, String path, LongFunction<byte[]> body, long intervalNanos) {
+        Target(int port, String path, LongFunction<byte[]> body) {
+            this(port, path, body, 0);
+        }
+
+        /** @return this target, paced at one request every {@code interval} */
+        Target paced(Duration interval) {
+            return new Target(port, path, body, interval.toNanos());
+        }
+    }
 
     /** One request as it went: {@code status} -1 for an I/O error; {@code port} the target's. */
     record Request(long startNanos, long endNanos, int status, int port) {
@@ -77,8 +92,11 @@ final class ChatLoad implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        for (Target target : targets) {
-            connections.add(threads.submit(() -> drive(target)));
+        for (int i = 0; i < targets.size(); i++) {
+            Target target = targets.get(i);
+            // paced connections start spread over one interval, not all at the same instant
+            long first = started + (target.intervalNanos() == 0 ? 0 : target.intervalNanos() * i / targets.size());
+            connections.add(threads.submit(() -> drive(target, first)));
         }
     }
 
@@ -116,11 +134,21 @@ final class ChatLoad implements AutoCloseable {
         return Collections.nCopies(connections, target);
     }
 
-    private List<Request> drive(Target target) {
+    private List<Request> drive(Target target, long first) {
         long cpu0 = CpuMeter.currentThreadNanos();
         List<Request> done = new ArrayList<>();
+        long next = first;
         try (HttpConnection client = RawHttp.keepAlive("127.0.0.1", target.port(), CLIENT_TIMEOUT)) {
             while (!stopping) {
+                if (target.intervalNanos() > 0) {
+                    for (long wait = next - System.nanoTime(); wait > 0 && !stopping; wait = next - System.nanoTime()) {
+                        LockSupport.parkNanos(wait);
+                    }
+                    next += target.intervalNanos();
+                    if (stopping) {
+                        break;
+                    }
+                }
                 byte[] body = target.body().apply(counter.getAndIncrement());
                 long start = System.nanoTime();
                 int status;

@@ -16,10 +16,14 @@ import java.util.Locale;
  * backend's own work is as large a share as it gets), the in-memory store, and the same load:
  * {@code connections} closed-loop connections sending {@code POST /api/chat} over 64 sessions.
  *
- * <p>After a warm-up of both (the JIT compiles the same paths in each), {@code rounds} paired rounds,
- * each loading both backends at once for {@code seconds} ({@code connections} each), so that whatever
- * else the machine does in a round weighs on both alike (alternating phases were tried first: the
- * drift between two phases, ±15 % on 2 cores, drowned the figure). Each backend's process CPU
+ * <p>After a closed-loop warm-up of both (the JIT compiles the same paths in each), {@code rounds}
+ * paired rounds, each loading both backends at once for {@code seconds} ({@code connections} each), so
+ * that whatever else the machine does in a round weighs on both alike (alternating phases were tried
+ * first: the drift between two phases, ±15 % on 2 cores, drowned the figure). The rounds send a fixed
+ * rate to each backend ({@code rate} requests/s, open loop), so both answer the same requests at the
+ * same pace: with back-to-back requests (rate 0) the two backends' shares of 2 saturated cores moved
+ * from round to round, and CPU per request with them (a backend that got more of the machine batched
+ * more work per wake-up), a ±15 % noise per round that took dozens of rounds to average out. Each backend's process CPU
  * ({@code /proc/<pid>/stat}, every thread: IO, workers, JIT, GC) over the round is divided by the
  * requests it answered. The metrics-on backend is scraped once a round ({@code GET /metrics}, inside
  * the measured window), as Prometheus would every 15 s. The figure is the on/off ratio per round:
@@ -28,7 +32,8 @@ import java.util.Locale;
  * <p>{@code -Dbench.aa=true} runs the same rounds with metrics on in both backends (only one scraped): an
  * A/A check that the method has no bias of its own (measured: 1.005 median, 1.007 over all rounds).
  *
- * <p>Arguments: {@code launcher.jar [rounds=5] [seconds=10] [connections=2] [warmupSeconds=20]} (connections per backend).
+ * <p>Arguments: {@code launcher.jar [rounds=5] [seconds=10] [connections=2] [warmupSeconds=20] [rate=500]}
+ * (connections and requests per second per backend; rate 0 = back to back).
  */
 public final class MetricsOverheadBenchmark {
     private MetricsOverheadBenchmark() {}
@@ -46,6 +51,7 @@ public final class MetricsOverheadBenchmark {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
         int connections = args.length > 3 ? Integer.parseInt(args[3]) : 2;
         int warmup = args.length > 4 ? Integer.parseInt(args[4]) : 20;
+        int rate = args.length > 5 ? Integer.parseInt(args[5]) : 500;
         String router = FixtureRouter.routerCommand(0);
         try (LauncherBackend on = LauncherBackend.start(jar, "metrics-on", List.of("--router-command", router));
                 LauncherBackend off = LauncherBackend.start(jar, "metrics-off", Boolean.getBoolean("bench.aa")
@@ -55,14 +61,14 @@ public final class MetricsOverheadBenchmark {
                     "http://127.0.0.1:" + off.port())).get("/metrics").status() != 404) {
                 throw new IllegalStateException("expected /metrics 200 on the metrics-on backend and 404 on the other");
             }
-            round(on, off, connections, Duration.ofSeconds(warmup));
+            round(on, off, connections, 0, Duration.ofSeconds(warmup));
             List<Double> ratios = new ArrayList<>();
             List<Double> onMicros = new ArrayList<>();
             List<Double> offMicros = new ArrayList<>();
             StringBuilder rows = new StringBuilder();
             long[] totals = new long[4]; // on CPU, on requests, off CPU, off requests
             for (int round = 1; round <= rounds; round++) {
-                Phase[] both = round(on, off, connections, Duration.ofSeconds(seconds));
+                Phase[] both = round(on, off, connections, rate, Duration.ofSeconds(seconds));
                 Phase a = both[0];
                 Phase b = both[1];
                 totals[0] += a.cpuNanos();
@@ -83,9 +89,10 @@ public final class MetricsOverheadBenchmark {
             }
             Stats r = Stats.of(ratios);
             System.out.printf(Locale.ROOT, "### Metrics overhead: backend CPU per chat request, metrics on vs off%n%n");
-            System.out.printf(Locale.ROOT, "%d rounds of %d s loading both backends at once, %d connections each,"
+            System.out.printf(Locale.ROOT, "%d rounds of %d s loading both backends at once, %d connections each, %s,"
                     + " in-memory store, a fixture router doing no work; CPU of the whole backend process (/proc), µs per"
-                    + " request.%n%n", rounds, seconds, connections);
+                    + " request.%n%n", rounds, seconds, connections, rate == 0 ? "back to back"
+                    : rate + " requests/s each");
             System.out.printf("| round | metrics on: µs/request (throughput) | --no-metrics | on/off |%n|---|---|---|---|%n");
             System.out.print(rows);
             double onAll = totals[0] / 1000.0 / totals[1];
@@ -104,13 +111,14 @@ public final class MetricsOverheadBenchmark {
      *
      * @return the metrics-on backend's phase, then the other's
      */
-    private static Phase[] round(LauncherBackend on, LauncherBackend off, int connections, Duration length)
+    private static Phase[] round(LauncherBackend on, LauncherBackend off, int connections, int rate, Duration length)
             throws Exception {
         long onCpu0 = CpuMeter.processNanos(on.pid());
         long offCpu0 = CpuMeter.processNanos(off.pid());
         long t0 = System.nanoTime();
-        List<ChatLoad.Target> targets = new ArrayList<>(ChatLoad.times(connections, target(on)));
-        targets.addAll(ChatLoad.times(connections, target(off)));
+        Duration interval = Duration.ofNanos(rate == 0 ? 0 : 1_000_000_000L * connections / rate);
+        List<ChatLoad.Target> targets = new ArrayList<>(ChatLoad.times(connections, target(on).paced(interval)));
+        targets.addAll(ChatLoad.times(connections, target(off).paced(interval)));
         ChatLoad.Result result;
         try (ChatLoad load = ChatLoad.start(targets)) {
             Thread.sleep(length.toMillis() / 2); // the load runs meanwhile
