@@ -156,10 +156,32 @@ final class RouterSetup {
                 .logFile(s.logDir().resolve(NAME + ".log"))
                 .shutdownHook(false) // the backend's own hook drains requests first, then stops the routers
                 .jsonLog(s.jsonLogs());
-        s.routerDirectory().ifPresent(config::workingDirectory);
+        Optional<Path> dir = s.routerDirectory();
+        if (dir.isEmpty() && defaultCommand) {
+            dir = defaultRouterDirectory();
+        }
+        dir.ifPresent(config::workingDirectory);
         s.routerOutput().ifPresent(config::outputListener);
         s.livenessProbe().ifPresent(config::livenessProbe);
         return config;
+    }
+
+    /**
+     * Where the default command runs when no directory is configured (and there is no
+     * {@code ./python-router}): the router the python-router jar bundles, else the current directory if
+     * it holds the {@code ai_router} package.
+     *
+     * @throws IllegalStateException when there is neither
+     */
+    private static Optional<Path> defaultRouterDirectory() {
+        Optional<Path> bundled = BundledRouter.extract();
+        if (bundled.isPresent() || Files.isRegularFile(Path.of("ai_router", "__main__.py"))) {
+            return bundled;
+        }
+        throw new IllegalStateException("no router to run: there is no ./python-router, no routerDirectory is"
+                + " configured and the dev.airouter:python-router jar is not on the class path; add that jar (runtime"
+                + " scope), set routerDirectory to the folder holding the ai_router package, or set routerCommand or"
+                + " routerUrl");
     }
 
     /** The bundled router must say it is one (so only a real router is adopted); another command answers any 2xx. */

@@ -90,7 +90,7 @@ public final class Launcher implements Runnable {
                     commit = new String(in.readAllBytes(), StandardCharsets.UTF_8).trim();
                 }
             }
-            return new String[] {"airouter launcher " + (version != null ? version : "0.1.0-SNAPSHOT")
+            return new String[] {"airouter launcher " + (version != null ? version : "(version unknown: not run from the built jar)")
                     + " (commit " + commit + ")", "Java " + Runtime.version() + ", " + System.getProperty("os.name")};
         }
     }
