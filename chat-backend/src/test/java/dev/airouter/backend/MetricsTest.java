@@ -128,7 +128,8 @@ class MetricsTest {
             assertThat(sum(s, "airouter_pool_replicas_ready")).isEqualTo(1.0);
             // Micrometer's JVM and process binders
             assertThat(text).contains("jvm_memory_used_bytes{").contains("jvm_threads_live_threads ")
-                    .contains("process_cpu_usage ").contains("process_files_open_files ")
+                    .contains("process_cpu_seconds_total ").contains("process_files_open_files ")
+                    .doesNotContain("process_cpu_usage").doesNotContain("system_cpu_usage")
                     .contains("jvm_classes_loaded_classes ").contains("process_uptime_seconds ");
             for (String line : text.split("\n")) {
                 if (line.startsWith("# TYPE ")) {
