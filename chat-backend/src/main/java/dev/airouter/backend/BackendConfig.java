@@ -33,7 +33,8 @@ import okhttp3.HttpUrl;
  *       port (never adopts)</td></tr>
  *   <tr><td>{@code routerUrl}</td><td>none</td><td>use a router that runs elsewhere; never spawned</td></tr>
  *   <tr><td>{@code routerCommand}</td><td>{@code python3 -m ai_router …}</td><td>spawn this instead</td></tr>
- *   <tr><td>{@code routerDirectory}</td><td>{@code ./python-router} if it exists</td><td>holds the
+ *   <tr><td>{@code routerDirectory}</td><td>{@code ./python-router} if it exists, else the router the
+ *       python-router jar bundles ({@link BundledRouter}) when that jar is on the class path</td><td>holds the
  *       {@code ai_router} package; the router's working directory</td></tr>
  *   <tr><td>{@code routerLimits}</td><td>{@link RouterLimits#ofDefaults()}</td><td>what a router that does
  *       not advertise its limits is assumed to accept</td></tr>
@@ -571,7 +572,9 @@ public final class BackendConfig {
 
         /**
          * @param dir the directory holding the {@code ai_router} package, and the router's working
-         *     directory (default {@code ./python-router} when it exists, else the current directory)
+         *     directory (default {@code ./python-router} when it exists, else the router the python-router jar
+         *     bundles when it is on the class path ({@link BundledRouter}), else the current directory if it
+         *     holds {@code ai_router}; with none of these, {@link ChatBackend#start()} fails saying so)
          * @return this builder
          */
         public Builder routerDirectory(Path dir) {
