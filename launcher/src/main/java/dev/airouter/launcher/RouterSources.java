@@ -3,7 +3,6 @@ package dev.airouter.launcher;
 import dev.airouter.backend.BundledRouter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * Finds the python-router sources: {@code python-router/} beside the working directory (running
@@ -19,7 +18,7 @@ final class RouterSources {
         if (Files.isRegularFile(local.resolve("ai_router").resolve("__main__.py"))) {
             return local.toAbsolutePath();
         }
-        return extract().orElseThrow(() -> new IllegalStateException(
+        return BundledRouter.extract().orElseThrow(() -> new IllegalStateException(
                 "the python-router sources are neither in ./python-router nor bundled in this jar;"
                         + " run from the repository root, or use --router-url or --router-command"));
     }
@@ -27,9 +26,5 @@ final class RouterSources {
     /** @return whether this router directory is the repository's {@code python-router/}, not the jar's copy */
     static boolean isRepositoryCopy(Path routerDir) {
         return routerDir.toAbsolutePath().normalize().equals(Path.of("python-router").toAbsolutePath().normalize());
-    }
-
-    static Optional<Path> extract() {
-        return BundledRouter.extract();
     }
 }
