@@ -50,7 +50,7 @@ for part in "${PARTS[@]}"; do
                run backend dev.airouter.benchmarks.backend.ReloadBenchmark 3
                run backend dev.airouter.benchmarks.backend.StreamBenchmark 5 40 5 200
                run backend dev.airouter.benchmarks.backend.PeerBenchmark launcher/target/launcher.jar 10 3 memory,redis 30
-               run backend dev.airouter.benchmarks.backend.MetricsOverheadBenchmark launcher/target/launcher.jar 30 10 2 60 500 ;;
+               run backend dev.airouter.benchmarks.backend.MetricsOverheadBenchmark launcher/target/launcher.jar 8 10 2 60 500 4 ;;
     launcher)  run launcher dev.airouter.benchmarks.launcher.LauncherBenchmark "$ROOT" 5
                run launcher dev.airouter.benchmarks.launcher.ReadyToListenBenchmark "$ROOT" 20
                run launcher dev.airouter.benchmarks.launcher.DevReloadBenchmark "$ROOT" 10 ;;

@@ -33,13 +33,17 @@ class MetricsOverheadBenchmarkSmokeTest {
         PrintStream stdout = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+        System.setProperty("bench.settleSteps", "1");
         try {
-            MetricsOverheadBenchmark.main(new String[] {JAR.toString(), "1", "1", "1", "1"});
+            // two forks: the second starts the backends and opens the connections in the other order
+            MetricsOverheadBenchmark.main(new String[] {JAR.toString(), "1", "1", "1", "1", "500", "2"});
         } finally {
             System.setOut(stdout);
+            System.clearProperty("bench.settleSteps");
         }
         String report = captured.toString(StandardCharsets.UTF_8);
         System.out.println(report);
-        assertThat(report).contains("| round | metrics on", "| 1 | ", "On/off ratio per round: median");
+        assertThat(report).contains("| fork | round | metrics on", "| 1 | 1 | ", "| 2 | 1 | ",
+                "On/off ratio per round: median", "On/off ratio per fork");
     }
 }
