@@ -931,7 +931,10 @@ public final class BackendConfig {
          * The Micrometer registry the backend's meters go to, for an application that has its own.
          * {@code GET /metrics} serves it when it is a {@code PrometheusMeterRegistry} (or a composite
          * holding one); otherwise {@code /metrics} answers 404 and the application publishes the meters
-         * its own way. The backend removes its meters when it stops, and never closes this registry.
+         * its own way. Durations, history lengths and turns are held by the thread that recorded them
+         * and applied in batches: a scrape of {@code GET /metrics} counts every one recorded before
+         * it, and a registry read by other means lags by at most a second. The backend removes its
+         * meters when it stops, and never closes this registry.
          * Give each backend in one JVM its own registry: a second backend whose routers' pool would
          * publish the same meters on the same registry fails to start (router-lifecycle refuses two
          * pools of one name on one registry rather than mix their series). Default: a Prometheus registry of the backend's own, with

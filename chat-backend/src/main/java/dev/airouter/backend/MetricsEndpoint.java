@@ -15,22 +15,26 @@ final class MetricsEndpoint {
     static final String PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
     static final String OPENMETRICS_TEXT = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     private final PrometheusMeterRegistry registry;
+    private final Runnable flush;
     private final String unavailable;
 
-    private MetricsEndpoint(PrometheusMeterRegistry registry, String unavailable) {
+    private MetricsEndpoint(PrometheusMeterRegistry registry, Runnable flush, String unavailable) {
         this.registry = registry;
+        this.flush = flush;
         this.unavailable = unavailable;
     }
 
     static MetricsEndpoint off() {
-        return new MetricsEndpoint(null, "metrics are off (metrics = false; the launcher's --no-metrics)");
+        return new MetricsEndpoint(null, null, "metrics are off (metrics = false; the launcher's --no-metrics)");
     }
 
-    static MetricsEndpoint of(MeterRegistry registry) {
+    /** @param metrics whose registry is served; its held events are applied before every scrape */
+    static MetricsEndpoint of(MicrometerMetrics metrics) {
+        MeterRegistry registry = metrics.registry();
         PrometheusMeterRegistry prometheus = find(registry);
-        return prometheus != null ? new MetricsEndpoint(prometheus, null) : new MetricsEndpoint(null, "the meters go to"
-                + " the application's own registry (" + registry.getClass().getSimpleName() + "), which is not a"
-                + " Prometheus one; the application publishes them");
+        return prometheus != null ? new MetricsEndpoint(prometheus, metrics::flush, null) : new MetricsEndpoint(null,
+                null, "the meters go to the application's own registry (" + registry.getClass().getSimpleName()
+                        + "), which is not a Prometheus one; the application publishes them");
     }
 
     private static PrometheusMeterRegistry find(MeterRegistry registry) {
@@ -55,6 +59,7 @@ final class MetricsEndpoint {
         String accept = call.header("Accept").orElse("").toLowerCase(Locale.ROOT);
         String type = accept.contains("application/openmetrics-text") ? OPENMETRICS_TEXT
                 : PROMETHEUS_TEXT;
+        flush.run(); // every event recorded before this scrape is counted in it
         return Reply.text(200, type, registry.scrape(type));
     }
 }

@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -37,7 +36,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * of values: methods outside the known set are {@code _OTHER}, a request that matched no route is
  * {@code unmatched} (never the raw path), replicas are indexes (never pids, ports or generations),
  * and statuses, outcomes, operations and reasons are the backend's own. Meters are made on first use
- * and then cached, so recording is a map lookup and an update.
+ * and then cached, so recording is a map lookup; durations, the history length and turns are then
+ * held per thread and applied in batches ({@link MeterBuffer}; {@link #flush()} applies them all, and
+ * the scrape does first). The gauges of requests in flight are updated at once.
  *
  * <p>{@link #close()} removes every meter this object registered (and ends the JVM binders' listeners),
  * so a registry an embedder passed in is left as it was.
@@ -90,6 +91,7 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
     private final Counter turns;
     private final Counter streamedTurns;
     private final DistributionSummary history;
+    private final MeterBuffer buffer = new MeterBuffer();
 
     MicrometerMetrics(MeterRegistry registry) {
         this.registry = registry;
@@ -203,14 +205,13 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
         }
         String matched = route == null ? UNMATCHED : route;
         Timer timer = byMethod.find(matched, status);
-        (timer != null ? timer : byMethod.get(matched, status, (r, code) -> keep(
+        buffer.time(timer != null ? timer : byMethod.get(matched, status, (r, code) -> keep(
                 Timer.builder("http.server.request.duration")
                         .description("Duration of HTTP requests the backend answered (OpenTelemetry"
                                 + " http.server.request.duration)")
                         .tag("http.request.method", known).tag("http.route", r)
                         .tag("http.response.status_code", Integer.toString(code))
-                        .serviceLevelObjectives(HTTP_BUCKETS).register(registry))))
-                .record(nanos, TimeUnit.NANOSECONDS);
+                        .serviceLevelObjectives(HTTP_BUCKETS).register(registry))), nanos);
     }
 
     @Override
@@ -240,32 +241,30 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
     @Override
     public void routerCall(int replica, String outcome, long nanos) {
         Timer timer = routerCalls.find(replica, outcome);
-        (timer != null ? timer : routerCalls.get(replica, outcome, (r, o) -> keep(
+        buffer.time(timer != null ? timer : routerCalls.get(replica, outcome, (r, o) -> keep(
                 Timer.builder("airouter.router.request.duration")
                         .description("Duration of /route calls to a router until its answer or its first event,"
                                 + " by replica index and outcome (ok, 4xx, 5xx, timeout, retried = unreachable,"
                                 + " tried again on another replica)")
                         .tags(Tags.of("replica", Integer.toString(r), "outcome", o))
-                        .serviceLevelObjectives(ROUTER_BUCKETS).register(registry))))
-                .record(nanos, TimeUnit.NANOSECONDS);
+                        .serviceLevelObjectives(ROUTER_BUCKETS).register(registry))), nanos);
     }
 
     @Override
     public void storeCall(String operation, String outcome, long nanos) {
         Timer timer = storeCalls.find(operation, outcome);
-        (timer != null ? timer : storeCalls.get(operation, outcome, (op, o) -> keep(
+        buffer.time(timer != null ? timer : storeCalls.get(operation, outcome, (op, o) -> keep(
                 Timer.builder("airouter.store.operation.duration")
                         .description("Duration of session store calls, by operation and outcome (ok, unavailable,"
                                 + " invalid, error)")
                         .tags(Tags.of("operation", op, "outcome", o))
-                        .serviceLevelObjectives(STORE_BUCKETS).register(registry))))
-                .record(nanos, TimeUnit.NANOSECONDS);
+                        .serviceLevelObjectives(STORE_BUCKETS).register(registry))), nanos);
     }
 
     @Override
     public void turn(boolean streamed, int historyLength) {
-        (streamed ? streamedTurns : turns).increment();
-        history.record(historyLength);
+        buffer.count(streamed ? streamedTurns : turns);
+        buffer.record(history, historyLength);
     }
 
     @Override
@@ -276,8 +275,14 @@ final class MicrometerMetrics implements Metrics, AutoCloseable {
                 .increment();
     }
 
+    /** Applies the events every thread holds ({@link MeterBuffer}): the registry then counts them all. */
+    void flush() {
+        buffer.flush();
+    }
+
     @Override
     public void close() {
+        buffer.close();
         if (gc != null) {
             gc.close();
         }

@@ -116,7 +116,7 @@ final class Running {
             Reloads reloads = new Reloads(router::reload, router::reloadRefusal);
             RouterHandle served = micrometer != null ? new MeteredRouter(router, metrics) : router;
             ProbeEndpoints probes = new ProbeEndpoints(router, store);
-            MetricsEndpoint scrape = micrometer != null ? MetricsEndpoint.of(micrometer.registry()) : MetricsEndpoint.off();
+            MetricsEndpoint scrape = micrometer != null ? MetricsEndpoint.of(micrometer) : MetricsEndpoint.off();
             RequestHandler handler = handler(config, instanceId, json, store, served, client, workers, url::get, reloads,
                     streams, probes, scrape, metrics);
             onRouter.accept(router);

@@ -42,6 +42,7 @@ class MetricsCostTest {
             Collections.sort(warm);
             double median = warm.get(warm.size() / 2);
             PrometheusMeterRegistry registry = (PrometheusMeterRegistry) metrics.registry();
+            metrics.flush();
             String scrape = registry.scrape();
             System.out.printf("[metrics] one chat request's events: %.0f ns (median of %d warm rounds; all: %s);"
                     + " a scrape: %d characters%n", median, warm.size(), rounds, scrape.length());
