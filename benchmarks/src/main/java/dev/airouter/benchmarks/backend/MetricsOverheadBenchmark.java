@@ -60,6 +60,39 @@ public final class MetricsOverheadBenchmark {
         }
     }
 
+    /** CPU and answered requests summed over rounds, of the metrics-on backend and of the other. */
+    record Totals(long onCpu, long onRequests, long offCpu, long offRequests, long onJit, long offJit) {
+        static final Totals NONE = new Totals(0, 0, 0, 0, 0, 0);
+
+        Totals plus(Phase on, Phase off) {
+            return new Totals(onCpu + on.cpuNanos(), onRequests + on.requests(), offCpu + off.cpuNanos(),
+                    offRequests + off.requests(), onJit + on.jitNanos(), offJit + off.jitNanos());
+        }
+
+        Totals plus(Totals o) {
+            return new Totals(onCpu + o.onCpu, onRequests + o.onRequests, offCpu + o.offCpu, offRequests + o.offRequests,
+                    onJit + o.onJit, offJit + o.offJit);
+        }
+
+        double onMicros() {
+            return onCpu / 1000.0 / onRequests;
+        }
+
+        double offMicros() {
+            return offCpu / 1000.0 / offRequests;
+        }
+
+        /** @return CPU per request, metrics on over off */
+        double ratio() {
+            return onMicros() / offMicros();
+        }
+
+        /** @return the same, leaving out the JIT compiler's threads */
+        double ratioWithoutJit() {
+            return ((onCpu - onJit) / (double) onRequests) / ((offCpu - offJit) / (double) offRequests);
+        }
+    }
+
     /** After the warm-up, paced steps until the JIT compiler's threads use less than this share of each backend's CPU. */
     private static final double SETTLED = 0.01;
 
@@ -75,19 +108,13 @@ public final class MetricsOverheadBenchmark {
         List<Double> forkRatios = new ArrayList<>();
         StringBuilder rows = new StringBuilder();
         StringBuilder forkRows = new StringBuilder();
-        long[] totals = new long[6]; // on CPU, on requests, off CPU, off requests, on JIT CPU, off JIT CPU
+        Totals all = Totals.NONE;
         for (int fork = 1; fork <= forks; fork++) {
-            long[] own = fork(jar, fork, rounds, seconds, connections, warmup, rate, ratios, rows);
-            for (int i = 0; i < 6; i++) {
-                totals[i] += own[i];
-            }
-            double on = own[0] / 1000.0 / own[1];
-            double off = own[2] / 1000.0 / own[3];
-            forkRatios.add(on / off);
-            double onNoJit = (own[0] - own[4]) / 1000.0 / own[1];
-            double offNoJit = (own[2] - own[5]) / 1000.0 / own[3];
-            forkRows.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.3f | %.3f |%n", fork, on, off, on / off,
-                    onNoJit / offNoJit));
+            Totals own = fork(jar, fork, rounds, seconds, connections, warmup, rate, ratios, rows);
+            all = all.plus(own);
+            forkRatios.add(own.ratio());
+            forkRows.append(String.format(Locale.ROOT, "| %d | %.1f | %.1f | %.3f | %.3f |%n", fork, own.onMicros(),
+                    own.offMicros(), own.ratio(), own.ratioWithoutJit()));
         }
         Stats r = Stats.of(ratios);
         System.out.printf(Locale.ROOT, "### Metrics overhead: backend CPU per chat request, metrics on vs off%n%n");
@@ -99,16 +126,12 @@ public final class MetricsOverheadBenchmark {
                 + " on/off |%n"
                 + "|---|---|---|---|---|%n");
         System.out.print(rows);
-        double onAll = totals[0] / 1000.0 / totals[1];
-        double offAll = totals[2] / 1000.0 / totals[3];
         double[] roundCi = meanInterval(ratios);
-        double onNoJitAll = (totals[0] - totals[4]) / 1000.0 / totals[1];
-        double offNoJitAll = (totals[2] - totals[5]) / 1000.0 / totals[3];
         System.out.printf(Locale.ROOT, "%nOn/off ratio per round: median %.3f, min %.3f, max %.3f; mean %.3f, 95 %%"
                 + " confidence interval of the mean %.3f–%.3f (as if the rounds were independent); over all rounds"
                 + " (all CPU / all requests): %.3f, %.1f vs %.1f µs per request; without the JIT compiler's threads:"
-                + " %.3f.%n", r.median(), r.min(), r.max(), roundCi[0], roundCi[1], roundCi[2], onAll / offAll, onAll,
-                offAll, onNoJitAll / offNoJitAll);
+                + " %.3f.%n", r.median(), r.min(), r.max(), roundCi[0], roundCi[1], roundCi[2], all.ratio(),
+                all.onMicros(), all.offMicros(), all.ratioWithoutJit());
         if (forks > 1) {
             double[] forkCi = meanInterval(forkRatios);
             System.out.printf(Locale.ROOT, "%n| fork | metrics on: µs/request | --no-metrics | on/off | on/off without the"
@@ -137,10 +160,9 @@ public final class MetricsOverheadBenchmark {
      * second in even ones, and its connections opened first likewise), the warm-up, then the rounds.
      * A row per round goes to {@code rows} and its ratio to {@code ratios}.
      *
-     * @return CPU nanoseconds and answered requests over the rounds: on CPU, on requests, off CPU, off requests,
-     *     then the JIT compiler threads' share of each CPU: on, off
+     * @return CPU and answered requests over its rounds
      */
-    private static long[] fork(Path jar, int fork, int rounds, int seconds, int connections, int warmup, int rate,
+    private static Totals fork(Path jar, int fork, int rounds, int seconds, int connections, int warmup, int rate,
             List<Double> ratios, StringBuilder rows) throws Exception {
         String router = FixtureRouter.routerCommand(0);
         List<String> onOptions = List.of("--router-command", router);
@@ -162,33 +184,27 @@ public final class MetricsOverheadBenchmark {
             // a quarter of an hour: the scrape's own code reaches the JIT's steady state too (a first scrape in
             // a fresh JVM costs ~10x a warm one); then paced steps until neither JVM is still compiling much
             round(on, off, onFirst, connections, 0, Duration.ofSeconds(warmup), Duration.ofSeconds(1));
+            Duration measuredScrape = Boolean.getBoolean("bench.noScrape") ? null : Duration.ofSeconds(seconds);
             int maxSteps = Integer.getInteger("bench.settleSteps", 12);
             int steps = 0;
             Phase[] settle;
             do {
-                settle = round(on, off, onFirst, connections, rate, Duration.ofSeconds(seconds),
-                        Duration.ofSeconds(seconds));
+                settle = round(on, off, onFirst, connections, rate, Duration.ofSeconds(seconds), measuredScrape);
                 steps++;
             } while (steps < maxSteps && Math.max(settle[0].jitShare(), settle[1].jitShare()) >= SETTLED);
             System.err.printf(Locale.ROOT, "fork %d: %d settling step(s) after the warm-up; JIT share in the last:"
                     + " %.1f %% with metrics, %.1f %% without%n", fork, steps, 100 * settle[0].jitShare(),
                     100 * settle[1].jitShare());
-            long[] totals = new long[6];
+            Totals totals = Totals.NONE;
             for (int round = 1; round <= rounds; round++) {
-                Phase[] both = round(on, off, onFirst, connections, rate, Duration.ofSeconds(seconds),
-                        Duration.ofSeconds(seconds));
+                Phase[] both = round(on, off, onFirst, connections, rate, Duration.ofSeconds(seconds), measuredScrape);
                 Phase a = both[0];
                 Phase b = both[1];
                 if (a.failed() + b.failed() > 0) {
                     throw new IllegalStateException("requests failed in fork " + fork + ", round " + round + ": "
                             + a.failed() + " with metrics, " + b.failed() + " without");
                 }
-                totals[0] += a.cpuNanos();
-                totals[1] += a.requests();
-                totals[2] += b.cpuNanos();
-                totals[3] += b.requests();
-                totals[4] += a.jitNanos();
-                totals[5] += b.jitNanos();
+                totals = totals.plus(a, b);
                 double ratio = a.cpuMicrosPerRequest() / b.cpuMicrosPerRequest();
                 ratios.add(ratio);
                 rows.append(String.format(Locale.ROOT, "| %d | %d | %.0f (%.0f/s, JIT %.1f %%) | %.0f (%.0f/s, JIT %.1f %%)"
@@ -211,7 +227,7 @@ public final class MetricsOverheadBenchmark {
      * Loads both backends at once for {@code length}, the same connections each, and measures each one's
      * process CPU and answered requests over the same window: whatever else the machine does then
      * (the load generator, the routers, the kernel) weighs on both alike. The metrics-on backend is
-     * scraped in the middle of every {@code scrapeEvery} (once in a measured round).
+     * scraped in the middle of every {@code scrapeEvery} (once in a measured round; never if null).
      *
      * @return the metrics-on backend's phase, then the other's
      */
@@ -230,11 +246,10 @@ public final class MetricsOverheadBenchmark {
         try (ChatLoad load = ChatLoad.start(targets)) {
             // the load runs meanwhile; a scrape in the middle of every scrapeEvery
             long end = System.nanoTime() + length.toNanos();
-            for (long next = System.nanoTime() + scrapeEvery.toNanos() / 2; next < end; next += scrapeEvery.toNanos()) {
+            long every = scrapeEvery == null ? Long.MAX_VALUE : scrapeEvery.toNanos();
+            for (long next = System.nanoTime() + every / 2; next - end < 0; next += every) {
                 Thread.sleep(Math.max(0, (next - System.nanoTime()) / 1_000_000));
-                if (!(Boolean.getBoolean("bench.noScrape") && scrapeEvery.equals(length))) { // measured: once, or never
-                    RawHttp.to(java.net.URI.create("http://127.0.0.1:" + on.port())).get("/metrics");
-                }
+                RawHttp.to(java.net.URI.create("http://127.0.0.1:" + on.port())).get("/metrics");
             }
             Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
             result = load.stop();
